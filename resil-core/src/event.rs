@@ -1,0 +1,206 @@
+//! What happened, told once for every technique.
+//!
+//! Every resil component reports through one [`Listener`] with one
+//! [`Event`] type, so a tracing or metrics adapter is written once and sees
+//! retries, breaker transitions and shedding alike. A component that is given
+//! no listener uses [`NoopListener`], whose empty, inlined method compiles to
+//! nothing: unused events cost nothing.
+
+use core::time::Duration;
+
+use crate::Instant;
+
+/// One thing a resil component did, with who did it and when.
+///
+/// # Examples
+///
+/// ```
+/// use core::time::Duration;
+/// use resil_core::{Event, EventKind, Instant, Listener};
+///
+/// let log = |event: &Event<'_>| {
+///     if let EventKind::RetryScheduled { attempt, delay, .. } = event.kind {
+///         println!("{}: attempt {attempt} failed, retrying in {delay:?}", event.source);
+///     }
+/// };
+/// log.on_event(&Event::new(
+///     "payments",
+///     Instant::ZERO,
+///     EventKind::retry_scheduled(1, Duration::from_millis(100), Duration::ZERO),
+/// ));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Event<'a> {
+    /// The name the component was given (for example `"payments-db"`), or
+    /// `""` if it has none.
+    pub source: &'a str,
+    /// When it happened, on the component's clock.
+    pub at: Instant,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+impl<'a> Event<'a> {
+    /// An event from `source` at `at`.
+    pub const fn new(source: &'a str, at: Instant, kind: EventKind) -> Self {
+        Event { source, at, kind }
+    }
+}
+
+/// The kinds of [`Event`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// An attempt failed and another is scheduled after `delay`.
+    #[non_exhaustive]
+    RetryScheduled {
+        /// The attempt that failed, counting from 1.
+        attempt: u32,
+        /// The wait before the next attempt.
+        delay: Duration,
+        /// Time since the first attempt started.
+        elapsed: Duration,
+    },
+    /// Retrying stopped without a success.
+    #[non_exhaustive]
+    RetryGaveUp {
+        /// Attempts made, the first included.
+        attempts: u32,
+        /// Why no further attempt was made.
+        reason: StopReason,
+        /// Time since the first attempt started.
+        elapsed: Duration,
+    },
+    /// A circuit breaker changed state.
+    #[non_exhaustive]
+    BreakerTransition {
+        /// The state it left.
+        from: CircuitState,
+        /// The state it entered.
+        to: CircuitState,
+    },
+    /// A circuit breaker refused a call.
+    #[non_exhaustive]
+    CallRejected {
+        /// The state that refused it.
+        state: CircuitState,
+    },
+    /// A load shedder refused a request.
+    #[non_exhaustive]
+    Shed {
+        /// The request's priority level; 0 is the most critical.
+        priority: u8,
+        /// Why it was refused.
+        reason: ShedReason,
+    },
+    /// An adaptive concurrency limit changed.
+    #[non_exhaustive]
+    LimitChanged {
+        /// The limit before.
+        from: u32,
+        /// The limit after.
+        to: u32,
+    },
+}
+
+impl EventKind {
+    /// A [`RetryScheduled`](Self::RetryScheduled) event.
+    pub const fn retry_scheduled(attempt: u32, delay: Duration, elapsed: Duration) -> Self {
+        EventKind::RetryScheduled { attempt, delay, elapsed }
+    }
+
+    /// A [`RetryGaveUp`](Self::RetryGaveUp) event.
+    pub const fn retry_gave_up(attempts: u32, reason: StopReason, elapsed: Duration) -> Self {
+        EventKind::RetryGaveUp { attempts, reason, elapsed }
+    }
+
+    /// A [`BreakerTransition`](Self::BreakerTransition) event.
+    pub const fn breaker_transition(from: CircuitState, to: CircuitState) -> Self {
+        EventKind::BreakerTransition { from, to }
+    }
+
+    /// A [`CallRejected`](Self::CallRejected) event.
+    pub const fn call_rejected(state: CircuitState) -> Self {
+        EventKind::CallRejected { state }
+    }
+
+    /// A [`Shed`](Self::Shed) event.
+    pub const fn shed(priority: u8, reason: ShedReason) -> Self {
+        EventKind::Shed { priority, reason }
+    }
+
+    /// A [`LimitChanged`](Self::LimitChanged) event.
+    pub const fn limit_changed(from: u32, to: u32) -> Self {
+        EventKind::LimitChanged { from, to }
+    }
+}
+
+/// Why a retry loop stopped without a success.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StopReason {
+    /// The last outcome was classified as not worth retrying.
+    NotRetryable,
+    /// The maximum number of attempts was reached.
+    AttemptsExhausted,
+    /// The next attempt could not start before the deadline.
+    Deadline,
+    /// The retry budget had no token left.
+    BudgetEmpty,
+}
+
+/// The states of a circuit breaker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CircuitState {
+    /// Calls flow; outcomes are recorded.
+    Closed,
+    /// Calls are rejected until the wait duration passes.
+    Open,
+    /// A limited number of trial calls decide between Closed and Open.
+    HalfOpen,
+    /// Held open by an operator: every call is rejected.
+    ForcedOpen,
+    /// Switched off by an operator: every call is admitted, nothing recorded.
+    Disabled,
+}
+
+/// Why a load shedder refused a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShedReason {
+    /// The concurrency limit was reached and the caller would not wait.
+    LimitReached,
+    /// The wait queue was full.
+    QueueFull,
+    /// The request waited for its maximum time.
+    WaitedTooLong,
+    /// A client-side throttle refused it locally.
+    Throttled,
+}
+
+/// Receives a component's [`Event`]s.
+///
+/// Implemented for every `Fn(&Event<'_>)` and for [`NoopListener`].
+/// Components call it synchronously on the path that caused the event, so it
+/// should be quick: hand the event to a channel or counter, not to the network.
+pub trait Listener {
+    /// Called once for every event.
+    fn on_event(&self, event: &Event<'_>);
+}
+
+/// A listener that ignores every event: the default, and free.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoopListener;
+
+impl Listener for NoopListener {
+    #[inline(always)]
+    fn on_event(&self, _event: &Event<'_>) {}
+}
+
+impl<F: Fn(&Event<'_>)> Listener for F {
+    fn on_event(&self, event: &Event<'_>) {
+        self(event)
+    }
+}

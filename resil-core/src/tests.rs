@@ -1,0 +1,4 @@
+//! Loom models of this crate's concurrent state (run by `cargo xtask loom`).
+
+#[cfg(resil_loom)]
+mod loom_manual_clock;
