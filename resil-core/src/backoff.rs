@@ -163,7 +163,12 @@ impl Backoff {
     /// The delay before retry `index` with jitter applied, given the delay
     /// actually used before the previous retry (or [`base`](Self::base) for
     /// the first) and a random source. [`Delays`] calls this for you.
-    pub fn jittered_delay<R: RngCore + ?Sized>(&self, index: u32, previous: Duration, rng: &mut R) -> Duration {
+    pub fn jittered_delay<R: RngCore + ?Sized>(
+        &self,
+        index: u32,
+        previous: Duration,
+        rng: &mut R,
+    ) -> Duration {
         let previous = previous.as_nanos();
         growth::to_duration(self.jittered(index, previous, rng))
     }
@@ -190,7 +195,8 @@ impl Backoff {
     }
 
     fn jittered<R: RngCore + ?Sized>(&self, index: u32, previous: u128, rng: &mut R) -> u128 {
-        self.jitter.apply(self.nominal(index), previous, self.max, rng)
+        self.jitter
+            .apply(self.nominal(index), previous, self.max, rng)
     }
 }
 
@@ -241,7 +247,12 @@ impl BackoffBuilder {
             },
             GrowthConfig::Exponential { factor } => {
                 check_non_zero("base", self.base)?;
-                Growth::exponential(check_at_least("factor", factor, 1.0, "a finite number of at least 1")?)
+                Growth::exponential(check_at_least(
+                    "factor",
+                    factor,
+                    1.0,
+                    "a finite number of at least 1",
+                )?)
             }
             GrowthConfig::Fibonacci => {
                 check_non_zero("base", self.base)?;

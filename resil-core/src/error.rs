@@ -128,7 +128,12 @@ impl From<usize> for Value {
 /// # Errors
 ///
 /// [`ConfigError::Invalid`] naming `field` if `x` is NaN, infinite or below `min`.
-pub fn check_at_least(field: &'static str, x: f64, min: f64, expected: &'static str) -> Result<f64, ConfigError> {
+pub fn check_at_least(
+    field: &'static str,
+    x: f64,
+    min: f64,
+    expected: &'static str,
+) -> Result<f64, ConfigError> {
     if !x.is_finite() {
         return Err(ConfigError::invalid(field, x, "a finite number"));
     }
@@ -158,7 +163,11 @@ pub fn check_rate(field: &'static str, rate: f64) -> Result<f64, ConfigError> {
 /// [`ConfigError::Invalid`] naming `field` if `d` is zero.
 pub fn check_non_zero(field: &'static str, d: Duration) -> Result<Duration, ConfigError> {
     if d.is_zero() {
-        Err(ConfigError::invalid(field, d, "a duration greater than zero"))
+        Err(ConfigError::invalid(
+            field,
+            d,
+            "a duration greater than zero",
+        ))
     } else {
         Ok(d)
     }
@@ -169,7 +178,12 @@ pub fn check_non_zero(field: &'static str, d: Duration) -> Result<Duration, Conf
 /// # Errors
 ///
 /// [`ConfigError::MinAboveMax`] if `min > max`.
-pub fn check_ordered<T>(min_field: &'static str, min: T, max_field: &'static str, max: T) -> Result<(), ConfigError>
+pub fn check_ordered<T>(
+    min_field: &'static str,
+    min: T,
+    max_field: &'static str,
+    max: T,
+) -> Result<(), ConfigError>
 where
     T: PartialOrd + Into<Value>,
 {
@@ -193,14 +207,24 @@ mod tests {
     #[test]
     fn messages_name_the_field_and_value() {
         let e = check_at_least("factor", f64::INFINITY, 1.0, "at least 1").unwrap_err();
-        assert_eq!(e.to_string(), "invalid factor: got inf, expected a finite number");
+        assert_eq!(
+            e.to_string(),
+            "invalid factor: got inf, expected a finite number"
+        );
         let e = check_at_least("factor", 0.5, 1.0, "at least 1").unwrap_err();
-        assert_eq!(e.to_string(), "invalid factor: got 0.5, expected at least 1");
-        let e = check_ordered("min", Duration::from_secs(2), "max", Duration::from_secs(1)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid factor: got 0.5, expected at least 1"
+        );
+        let e = check_ordered("min", Duration::from_secs(2), "max", Duration::from_secs(1))
+            .unwrap_err();
         assert_eq!(e.to_string(), "min (2s) must not exceed max (1s)");
         assert_eq!(e.field(), "min");
         let e = check_non_zero("window", Duration::ZERO).unwrap_err();
-        assert_eq!(e.to_string(), "invalid window: got 0ns, expected a duration greater than zero");
+        assert_eq!(
+            e.to_string(),
+            "invalid window: got 0ns, expected a duration greater than zero"
+        );
     }
 
     #[test]
@@ -208,7 +232,15 @@ mod tests {
         for ok in [f64::MIN_POSITIVE, 0.5, 1.0] {
             assert_eq!(check_rate("rate", ok), Ok(ok));
         }
-        for bad in [0.0, -0.0, -1.0, 1.0 + f64::EPSILON, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        for bad in [
+            0.0,
+            -0.0,
+            -1.0,
+            1.0 + f64::EPSILON,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
             assert_eq!(check_rate("rate", bad).unwrap_err().field(), "rate");
         }
     }

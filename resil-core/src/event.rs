@@ -107,12 +107,20 @@ pub enum EventKind {
 impl EventKind {
     /// A [`RetryScheduled`](Self::RetryScheduled) event.
     pub const fn retry_scheduled(attempt: u32, delay: Duration, elapsed: Duration) -> Self {
-        EventKind::RetryScheduled { attempt, delay, elapsed }
+        EventKind::RetryScheduled {
+            attempt,
+            delay,
+            elapsed,
+        }
     }
 
     /// A [`RetryGaveUp`](Self::RetryGaveUp) event.
     pub const fn retry_gave_up(attempts: u32, reason: StopReason, elapsed: Duration) -> Self {
-        EventKind::RetryGaveUp { attempts, reason, elapsed }
+        EventKind::RetryGaveUp {
+            attempts,
+            reason,
+            elapsed,
+        }
     }
 
     /// A [`BreakerTransition`](Self::BreakerTransition) event.

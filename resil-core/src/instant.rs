@@ -153,7 +153,10 @@ mod tests {
     #[test]
     fn checked_add_reports_overflow() {
         let t = Instant::from_nanos(10);
-        assert_eq!(t.checked_add(Duration::from_nanos(5)), Some(Instant::from_nanos(15)));
+        assert_eq!(
+            t.checked_add(Duration::from_nanos(5)),
+            Some(Instant::from_nanos(15))
+        );
         assert_eq!(Instant::MAX.checked_add(Duration::from_nanos(1)), None);
         assert_eq!(t.checked_add(Duration::MAX), None);
     }

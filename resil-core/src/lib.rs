@@ -123,9 +123,9 @@ pub use clock::{ManualSleep, SystemClock};
 pub use error::{ConfigError, Value};
 pub use event::{CircuitState, Event, EventKind, Listener, NoopListener, ShedReason, StopReason};
 pub use instant::Instant;
-pub use sleep::{BlockingSleeper, Sleeper};
 #[cfg(feature = "std")]
 pub use sleep::ThreadSleeper;
+pub use sleep::{BlockingSleeper, Sleeper};
 pub use timeout::{Elapsed, timeout};
 
 /// The README's examples, compiled and run as doctests.

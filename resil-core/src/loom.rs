@@ -17,10 +17,10 @@ pub(crate) use alloc::sync::Arc;
 #[cfg(resil_loom)]
 pub(crate) use loom::sync::Arc;
 
-#[cfg(all(feature = "std", not(resil_loom)))]
-pub(crate) use std::sync::{Mutex, MutexGuard};
 #[cfg(resil_loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
+#[cfg(all(feature = "std", not(resil_loom)))]
+pub(crate) use std::sync::{Mutex, MutexGuard};
 
 /// Locks `mutex`, ignoring poisoning.
 ///
@@ -28,5 +28,7 @@ pub(crate) use loom::sync::{Mutex, MutexGuard};
 /// where a panic could occur, so a panic elsewhere is no reason to panic again.
 #[cfg(any(feature = "std", resil_loom))]
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -49,7 +49,9 @@ impl<R: RngCore> Iterator for Delays<R> {
     type Item = Duration;
 
     fn next(&mut self) -> Option<Duration> {
-        let delay = self.backoff.jittered(self.index, self.previous, &mut self.rng);
+        let delay = self
+            .backoff
+            .jittered(self.index, self.previous, &mut self.rng);
         self.previous = delay;
         self.index = self.index.saturating_add(1);
         Some(growth::to_duration(delay))

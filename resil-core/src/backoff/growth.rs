@@ -9,11 +9,17 @@ use core::time::Duration;
 pub(super) enum Growth {
     Constant,
     /// Nanoseconds added per retry.
-    Linear { step: u128 },
+    Linear {
+        step: u128,
+    },
     /// A whole-number factor, multiplied exactly.
-    ExponentialInt { factor: u128 },
+    ExponentialInt {
+        factor: u128,
+    },
     /// Any other factor (finite, ≥ 1), multiplied in `f64`.
-    ExponentialFloat { factor: f64 },
+    ExponentialFloat {
+        factor: f64,
+    },
     Fibonacci,
 }
 
@@ -22,7 +28,9 @@ impl Growth {
     pub(super) fn exponential(factor: f64) -> Self {
         // Whole factors below 2^64 multiply exactly in integers.
         if factor.fract() == 0.0 && factor < 18_446_744_073_709_551_616.0 {
-            Growth::ExponentialInt { factor: factor as u128 }
+            Growth::ExponentialInt {
+                factor: factor as u128,
+            }
         } else {
             Growth::ExponentialFloat { factor }
         }
@@ -78,7 +86,11 @@ fn exponential_float(base: u128, factor: f64, mut index: u32, max: u128) -> u128
         square *= square;
     }
     let delay = base as f64 * scale;
-    if delay < max as f64 { delay as u128 } else { max }
+    if delay < max as f64 {
+        delay as u128
+    } else {
+        max
+    }
 }
 
 /// `base · F(index + 1)` with `F(1) = F(2) = 1`. Stops as soon as the value

@@ -23,7 +23,13 @@ pub enum Jitter {
 
 impl Jitter {
     /// The jittered delay for nominal `delay ≤ max`, all in nanoseconds.
-    pub(super) fn apply<R: RngCore + ?Sized>(self, delay: u128, previous: u128, max: u128, rng: &mut R) -> u128 {
+    pub(super) fn apply<R: RngCore + ?Sized>(
+        self,
+        delay: u128,
+        previous: u128,
+        max: u128,
+        rng: &mut R,
+    ) -> u128 {
         match self {
             Jitter::None => delay,
             Jitter::Full => uniform(rng, 0, delay),

@@ -310,7 +310,9 @@ impl Future for ManualSleep {
 impl Drop for ManualSleep {
     fn drop(&mut self) {
         if let SleepState::Registered(id) = self.state {
-            lock(&self.shared.timers).pending.remove(&(self.deadline, id));
+            lock(&self.shared.timers)
+                .pending
+                .remove(&(self.deadline, id));
         }
     }
 }
@@ -380,7 +382,10 @@ mod tests {
         let clock = ManualClock::new();
         let mut sleep = pin!(clock.sleep(Duration::from_secs(1)));
         assert!(poll(sleep.as_mut()).is_pending());
-        assert_eq!(clock.advance_to_next(), Some(Instant::ZERO + Duration::from_secs(1)));
+        assert_eq!(
+            clock.advance_to_next(),
+            Some(Instant::ZERO + Duration::from_secs(1))
+        );
         assert_eq!(clock.advance_to_next(), None);
     }
 

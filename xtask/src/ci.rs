@@ -1,0 +1,99 @@
+//! `cargo xtask ci`: the whole CI gate, in order, stopping at the first
+//! failure.
+//!
+//! Why in xtask and not in a CI YAML file: `.ci/run` only calls this task, so
+//! a developer runs exactly what CI runs, on any machine, with one command.
+//! The order puts the fast, most often failing checks first.
+
+use core::time::Duration;
+
+use crate::step::{self, Failed, Step};
+use crate::{loom, tidy};
+
+/// Crates that must build without `std`, with and without `alloc`.
+const NO_STD_CRATES: &[&str] = &["resil-core"];
+
+/// One stage of the gate: a name for the summary and what it runs.
+type Stage = (&'static str, fn() -> Result<(), Failed>);
+
+/// The gate, in the order it runs.
+const STAGES: &[Stage] = &[
+    ("fmt", fmt),
+    ("clippy", clippy),
+    ("test", test),
+    ("doc", doc),
+    ("no_std", no_std),
+    ("tidy", tidy::run),
+    ("loom", loom::run),
+];
+
+/// Runs every stage, then prints one summary line.
+///
+/// # Errors
+///
+/// Fails at the first failing stage; the failure has been printed.
+pub(crate) fn run() -> Result<(), Failed> {
+    let mut passed: Vec<(&str, Duration)> = Vec::new();
+    let mut total = Duration::ZERO;
+    for &(name, stage) in STAGES {
+        let (result, took) = step::timed(stage);
+        total += took;
+        if result.is_err() {
+            eprintln!(
+                "ci: FAILED at step {name} after {}",
+                step::format_duration(total)
+            );
+            return Err(Failed);
+        }
+        passed.push((name, took));
+    }
+    let times: Vec<String> = passed
+        .iter()
+        .map(|&(name, took)| format!("{name} {}", step::format_duration(took)))
+        .collect();
+    eprintln!(
+        "ci: {} steps passed in {} ({})",
+        passed.len(),
+        step::format_duration(total),
+        times.join(", ")
+    );
+    Ok(())
+}
+
+/// Formatting is checked, never fixed, in CI.
+fn fmt() -> Result<(), Failed> {
+    Step::cargo("fmt", "fmt --all --check").run()?;
+    Ok(())
+}
+
+/// Lints deny warnings here rather than in source, so a new lint in a new
+/// toolchain breaks CI and not our users.
+fn clippy() -> Result<(), Failed> {
+    Step::cargo("clippy", "clippy --workspace --all-targets -- -D warnings").run()?;
+    Ok(())
+}
+
+/// Unit, integration and doc tests.
+fn test() -> Result<(), Failed> {
+    Step::cargo("test", "test --workspace").run()?;
+    Ok(())
+}
+
+/// Docs deny warnings so that broken intra-doc links never ship.
+fn doc() -> Result<(), Failed> {
+    Step::cargo("doc", "doc --workspace --no-deps")
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .run()?;
+    Ok(())
+}
+
+/// The `no_std` crates build with no features and with `alloc` alone.
+fn no_std() -> Result<(), Failed> {
+    for &krate in NO_STD_CRATES {
+        let bare = format!("build -p {krate} --no-default-features");
+        Step::cargo(format!("no_std {krate}"), &bare).run()?;
+        let alloc = format!("{bare} --features alloc");
+        Step::cargo(format!("no_std {krate} +alloc"), &alloc).run()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,210 @@
+//! `cargo xtask tidy`: architecture invariants that no compiler checks.
+//!
+//! Why: the rules that keep resil runtime-agnostic and uniform (see
+//! `ARCHITECTURE.md` and `STYLE.md`) are easy to break in one innocent line
+//! — a `tokio` dependency added for convenience, a crate that forgets the
+//! workspace lints. Checking them on every CI run turns a review comment into
+//! a failing step. Every violation is printed, not just the first.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use crate::step::{self, Failed};
+
+/// Library crates that must never depend on an async runtime.
+const LIBRARY_CRATES: &[&str] = &["resil-core"];
+
+/// Runtimes (and their executors) that may appear only in
+/// `[dev-dependencies]`.
+const RUNTIME_CRATES: &[&str] = &[
+    "tokio",
+    "async-std",
+    "smol",
+    "async-io",
+    "async-executor",
+    "futures-executor",
+    "async-global-executor",
+];
+
+/// Checks every invariant as one step.
+///
+/// # Errors
+///
+/// Fails if any invariant is violated; each violation has been printed.
+pub(crate) fn run() -> Result<(), Failed> {
+    step::run_named("tidy", || {
+        let root = step::workspace_root();
+        let mut violations = Vec::new();
+        for krate in LIBRARY_CRATES {
+            check_no_runtime(&root, krate, &mut violations);
+        }
+        match members(&root) {
+            Ok(members) => {
+                for member in &members {
+                    check_member(&root, member, &mut violations);
+                }
+            }
+            Err(err) => violations.push(err),
+        }
+        for violation in &violations {
+            eprintln!("tidy: {violation}");
+        }
+        match violations.len() {
+            0 => Ok(()),
+            1 => Err("1 violation".to_owned()),
+            n => Err(format!("{n} violations")),
+        }
+    })
+    .map(drop)
+}
+
+/// (a) `krate`'s normal dependency tree, with every feature on every target,
+/// contains no runtime.
+fn check_no_runtime(root: &Path, krate: &str, violations: &mut Vec<String>) {
+    let args = format!(
+        "tree -e normal -p {krate} --all-features --target all --prefix none --format {{p}}"
+    );
+    let output = match Command::new(step::cargo())
+        .args(args.split_whitespace())
+        .current_dir(root)
+        .output()
+    {
+        Ok(output) => output,
+        Err(err) => {
+            violations.push(format!("could not start `cargo tree`: {err}"));
+            return;
+        }
+    };
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        violations.push(format!("`cargo {args}` failed:\n{}", stderr.trim_end()));
+        return;
+    }
+    // Each line is `name vX.Y.Z [(source)] [(*)]`; the name is enough.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut found: Vec<&str> = stdout
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| RUNTIME_CRATES.contains(name))
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    for runtime in found {
+        violations.push(format!(
+            "{krate} depends on the runtime `{runtime}`; runtimes belong in \
+             [dev-dependencies] (see why: \
+             cargo tree -e normal -p {krate} --all-features --target all -i {runtime})"
+        ));
+    }
+}
+
+/// The workspace members listed in the root `Cargo.toml`.
+///
+/// Simple string parsing, enough for our one explicit `members = [...]`
+/// list; globs are rejected rather than silently skipped.
+fn members(root: &Path) -> Result<Vec<String>, String> {
+    let manifest = read(&root.join("Cargo.toml"))?;
+    let start = manifest
+        .lines()
+        .position(|line| line.trim_start().starts_with("members"))
+        .ok_or("Cargo.toml: no `members = [...]` in [workspace]")?;
+    let rest: Vec<&str> = manifest.lines().skip(start).collect();
+    let rest = rest.join("\n");
+    let list = rest
+        .split_once('[')
+        .and_then(|(_, after)| after.split_once(']'))
+        .map(|(list, _)| list)
+        .ok_or("Cargo.toml: cannot parse `members = [...]`")?;
+    let members: Vec<String> = list
+        .split(',')
+        .map(|item| item.trim().trim_matches('"').to_owned())
+        .filter(|item| !item.is_empty())
+        .collect();
+    match members.iter().find(|member| member.contains('*')) {
+        Some(glob) => Err(format!(
+            "Cargo.toml: tidy does not expand the glob `{glob}`; list members explicitly"
+        )),
+        None => Ok(members),
+    }
+}
+
+/// (b), (c) and (d) for one workspace member.
+fn check_member(root: &Path, member: &str, violations: &mut Vec<String>) {
+    let dir = root.join(member);
+
+    // (b) The crate opts into the workspace lints.
+    match read(&dir.join("Cargo.toml")) {
+        Ok(manifest) if uses_workspace_lints(&manifest) => {}
+        Ok(_) => violations.push(format!(
+            "{member}/Cargo.toml: missing `[lints]` followed by `workspace = true`"
+        )),
+        Err(err) => violations.push(err),
+    }
+
+    // (c) `foo.rs` + `foo/`, never `foo/mod.rs`.
+    find_mod_rs(root, &dir.join("src"), violations);
+
+    // (d) Every library forbids unsafe code in its own source too.
+    let lib = dir.join("src").join("lib.rs");
+    if lib.is_file() {
+        match read(&lib) {
+            Ok(source) if source.contains("#![forbid(unsafe_code)]") => {}
+            Ok(_) => violations.push(format!(
+                "{member}/src/lib.rs: missing `#![forbid(unsafe_code)]`"
+            )),
+            Err(err) => violations.push(err),
+        }
+    }
+}
+
+/// Whether the `[lints]` table of `manifest` says `workspace = true`.
+fn uses_workspace_lints(manifest: &str) -> bool {
+    let mut in_lints = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_lints = line == "[lints]";
+        } else if in_lints && line.replace(' ', "") == "workspace=true" {
+            return true;
+        }
+    }
+    false
+}
+
+/// Reports every `mod.rs` under `dir`, recursively.
+fn find_mod_rs(root: &Path, dir: &Path, violations: &mut Vec<String>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return; // No `src/` (yet): nothing to check.
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            find_mod_rs(root, &path, violations);
+        } else if path.file_name().is_some_and(|name| name == "mod.rs") {
+            let shown = path.strip_prefix(root).unwrap_or(&path);
+            violations.push(format!(
+                "{}: use `foo.rs` + `foo/` instead of `foo/mod.rs`",
+                shown.display()
+            ));
+        }
+    }
+}
+
+/// Reads a file, naming it in the error.
+fn read(path: &Path) -> Result<String, String> {
+    fs::read_to_string(path).map_err(|err| format!("{}: {err}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workspace_lints_must_be_in_the_lints_table() {
+        assert!(uses_workspace_lints("[lints]\nworkspace = true\n"));
+        assert!(!uses_workspace_lints(
+            "[package]\nworkspace = true\n[lints]\n"
+        ));
+        assert!(!uses_workspace_lints("[package]\nname = \"x\"\n"));
+    }
+}
