@@ -92,6 +92,12 @@
 
 #![no_std]
 #![forbid(unsafe_code)]
+// The no_std discipline, for the library only (tests and examples use std).
+#![warn(
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
+    clippy::alloc_instead_of_core
+)]
 #![doc(test(attr(deny(warnings))))]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
