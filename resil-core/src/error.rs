@@ -10,6 +10,7 @@
 //! use, public so that users writing their own policies report errors the
 //! same way.
 
+use core::cmp::Ordering;
 use core::fmt;
 use core::time::Duration;
 
@@ -127,7 +128,8 @@ impl From<usize> for Value {
 ///
 /// # Errors
 ///
-/// [`ConfigError::Invalid`] naming `field` if `x` is NaN, infinite or below `min`.
+/// [`ConfigError::Invalid`] naming `field` if `x` is NaN, infinite or below
+/// `min` (or `min` is NaN).
 pub fn check_at_least(
     field: &'static str,
     x: f64,
@@ -177,7 +179,8 @@ pub fn check_non_zero(field: &'static str, d: Duration) -> Result<Duration, Conf
 ///
 /// # Errors
 ///
-/// [`ConfigError::MinAboveMax`] if `min > max`.
+/// [`ConfigError::MinAboveMax`] if `min > max`, or if they do not compare
+/// (a NaN).
 pub fn check_ordered<T>(
     min_field: &'static str,
     min: T,
@@ -187,7 +190,11 @@ pub fn check_ordered<T>(
 where
     T: PartialOrd + Into<Value>,
 {
-    if min > max {
+    // Incomparable bounds (a NaN) are as wrong as reversed ones.
+    if !matches!(
+        min.partial_cmp(&max),
+        Some(Ordering::Less | Ordering::Equal)
+    ) {
         Err(ConfigError::MinAboveMax {
             min_field,
             min: min.into(),

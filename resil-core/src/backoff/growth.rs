@@ -68,7 +68,12 @@ fn pow_int(factor: u128, mut index: u32, limit: u128) -> Option<u128> {
     Some(acc)
 }
 
+/// `base · factor^index` in `f64`, which is exact for bases up to 2^53 ns
+/// (about 104 days) and within one part in 2^53 above. Never below `base`.
 fn exponential_float(base: u128, factor: f64, mut index: u32, max: u128) -> u128 {
+    if index == 0 {
+        return base;
+    }
     // Scale needed to reach `max`; beyond it the answer is `max`.
     let limit = max as f64 / base as f64;
     let mut scale = 1.0_f64;
@@ -86,8 +91,9 @@ fn exponential_float(base: u128, factor: f64, mut index: u32, max: u128) -> u128
         square *= square;
     }
     let delay = base as f64 * scale;
+    // Rounding `base` to `f64` must not make a delay shorter than the first.
     if delay < max as f64 {
-        delay as u128
+        (delay as u128).max(base)
     } else {
         max
     }
