@@ -37,29 +37,63 @@ impl Clock for Ticks {
     }
 }
 
-/// The timer queue shared by every sleep and the executor.
+/// The timer queue shared by every sleep and the executor: one entry per
+/// pending sleep, keyed by a registration number.
 #[derive(Clone, Default)]
-struct Timers(Rc<RefCell<Vec<(Instant, Waker)>>>);
+struct Timers(Rc<RefCell<TimerQueue>>);
+
+#[derive(Default)]
+struct TimerQueue {
+    next_key: u64,
+    pending: Vec<(u64, Instant, Waker)>,
+}
 
 /// One sleep: done once the clock reaches `deadline`.
 struct Delay {
     timers: Timers,
     clock: Ticks,
     deadline: Instant,
+    /// Set once registered, so each sleep has one queue entry however often
+    /// it is polled.
+    key: Option<u64>,
 }
 
 impl Future for Delay {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if self.clock.now() >= self.deadline {
             return Poll::Ready(());
         }
-        self.timers
-            .0
-            .borrow_mut()
-            .push((self.deadline, cx.waker().clone()));
+        let mut queue = self.timers.0.borrow_mut();
+        match self.key {
+            Some(key) => {
+                for entry in queue.pending.iter_mut().filter(|entry| entry.0 == key) {
+                    entry.2.clone_from(cx.waker());
+                }
+            }
+            None => {
+                let key = queue.next_key;
+                queue.next_key += 1;
+                queue.pending.push((key, self.deadline, cx.waker().clone()));
+                drop(queue);
+                self.key = Some(key);
+            }
+        }
         Poll::Pending
+    }
+}
+
+/// A sleep dropped early (a timeout won the race) leaves the queue.
+impl Drop for Delay {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.timers
+                .0
+                .borrow_mut()
+                .pending
+                .retain(|entry| entry.0 != key);
+        }
     }
 }
 
@@ -86,24 +120,25 @@ fn block_on<F: Future>(future: F, clock: Ticks, timers: &Timers) -> F::Output {
             continue;
         }
         // Nothing can run: wait for the earliest timer, then fire what is due.
-        let earliest = timers
-            .0
-            .borrow()
-            .iter()
-            .map(|&(deadline, _)| deadline)
-            .min();
+        let earliest = timers.0.borrow().pending.iter().map(|entry| entry.1).min();
         let Some(earliest) = earliest else {
             panic!("deadlock: the task is waiting and no timer is set");
         };
         wait_for_interrupt(earliest - clock.now());
         let now = clock.now();
-        timers.0.borrow_mut().retain(|(deadline, waker)| {
-            let due = *deadline <= now;
-            if due {
-                waker.wake_by_ref();
-            }
-            !due
-        });
+        let mut due = Vec::new();
+        timers
+            .0
+            .borrow_mut()
+            .pending
+            .retain(|(_, deadline, waker)| {
+                let is_due = *deadline <= now;
+                if is_due {
+                    due.push(waker.clone());
+                }
+                !is_due
+            });
+        due.into_iter().for_each(Waker::wake);
     }
 }
 
@@ -123,6 +158,7 @@ fn main() -> Result<(), resil_core::ConfigError> {
         timers: timers.clone(),
         clock,
         deadline: clock.now() + d,
+        key: None,
     };
 
     let backoff = Backoff::exponential(Duration::from_millis(2), 2.0)

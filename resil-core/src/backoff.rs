@@ -19,10 +19,13 @@
 mod delays;
 mod growth;
 mod jitter;
+mod rng;
 
 pub use delays::Delays;
 pub use jitter::Jitter;
+pub use rng::SplitMix64;
 
+use core::fmt;
 use core::time::Duration;
 
 use growth::Growth;
@@ -63,7 +66,7 @@ use crate::error::{ConfigError, check_at_least, check_non_zero, check_ordered};
 /// assert!(a[4] <= Duration::from_millis(1600));
 /// # Ok::<(), resil_core::ConfigError>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, PartialEq)]
 pub struct Backoff {
     growth: Growth,
     /// Nanoseconds.
@@ -123,6 +126,20 @@ impl Backoff {
     /// AWS's "decorrelated jitter": each delay drawn from
     /// `[base, 3 × previous delay]`, capped at `max_delay`.
     ///
+    /// ```
+    /// use core::time::Duration;
+    /// use resil_core::Backoff;
+    ///
+    /// let base = Duration::from_millis(10);
+    /// let backoff = Backoff::decorrelated(base).max_delay(Duration::from_secs(1)).build()?;
+    /// let mut previous = base;
+    /// for delay in backoff.iter().take(50) {
+    ///     assert!(delay >= base && delay <= (previous * 3).min(Duration::from_secs(1)));
+    ///     previous = delay;
+    /// }
+    /// # Ok::<(), resil_core::ConfigError>(())
+    /// ```
+    ///
     /// The same as `Backoff::constant(base).jitter(Jitter::Decorrelated)`.
     /// `build()` rejects a zero `base`.
     pub const fn decorrelated(base: Duration) -> BackoffBuilder {
@@ -180,12 +197,22 @@ impl Backoff {
     }
 
     /// Like [`iter`](Self::iter), with a fixed seed: the same seed gives the
-    /// same delays (on a given version of `rand`).
+    /// same delays on every platform (see [`SplitMix64`]).
     pub fn iter_seeded(&self, seed: u64) -> Delays {
-        Delays::new(*self, rand::SeedableRng::seed_from_u64(seed))
+        Delays::new(*self, SplitMix64::new(seed))
     }
 
     /// Like [`iter`](Self::iter), drawing jitter from `rng`.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use resil_core::{Backoff, Jitter, SplitMix64};
+    ///
+    /// let backoff = Backoff::fibonacci(Duration::from_millis(1)).jitter(Jitter::Full).build()?;
+    /// let delays: Vec<_> = backoff.iter_with_rng(SplitMix64::new(3)).take(3).collect();
+    /// assert_eq!(delays, backoff.iter_seeded(3).take(3).collect::<Vec<_>>());
+    /// # Ok::<(), resil_core::ConfigError>(())
+    /// ```
     pub fn iter_with_rng<R: RngCore>(&self, rng: R) -> Delays<R> {
         Delays::new(*self, rng)
     }
@@ -196,7 +223,20 @@ impl Backoff {
 
     fn jittered<R: RngCore + ?Sized>(&self, index: u32, previous: u128, rng: &mut R) -> u128 {
         self.jitter
-            .apply(self.nominal(index), previous, self.max, rng)
+            .apply(self.nominal(index), previous, self.base, self.max, rng)
+    }
+}
+
+/// Shows durations, not raw nanoseconds.
+impl fmt::Debug for Backoff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("Backoff");
+        debug.field("growth", &self.growth);
+        debug.field("base", &self.base());
+        if self.max < Duration::MAX.as_nanos() {
+            debug.field("max_delay", &self.max_delay());
+        }
+        debug.field("jitter", &self.jitter).finish()
     }
 }
 

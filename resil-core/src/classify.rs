@@ -8,6 +8,14 @@
 //! [`Ignored`](Outcome::Ignored), saying nothing about the dependency's health.
 
 /// What a call's result says about the dependency that served it.
+///
+/// ```
+/// use resil_core::Outcome;
+///
+/// let outcome = Outcome::of(&Err::<(), _>("timeout"));
+/// assert!(outcome.is_failure());
+/// assert!(Outcome::of(&Ok::<_, ()>(1)).is_success());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
     /// The dependency did its job.
@@ -29,16 +37,29 @@ impl Outcome {
         }
     }
 
+    /// Whether this is [`Outcome::Success`].
+    pub const fn is_success(self) -> bool {
+        matches!(self, Outcome::Success)
+    }
+
     /// Whether this is [`Outcome::Failure`].
     pub const fn is_failure(self) -> bool {
         matches!(self, Outcome::Failure)
+    }
+
+    /// Whether this is [`Outcome::Ignored`].
+    pub const fn is_ignored(self) -> bool {
+        matches!(self, Outcome::Ignored)
     }
 }
 
 /// Classifies a call's `Result` into an [`Outcome`].
 ///
 /// Implemented for [`DefaultClassifier`] (`Ok → Success`, `Err → Failure`)
-/// and for every closure `Fn(&Result<T, E>) -> Outcome`.
+/// and for every closure `Fn(&Result<T, E>) -> Outcome`. A closure passed
+/// where a generic `C: Classify<T, E>` is expected needs its argument's type
+/// written out (`|r: &Result<T, E>| …`); builders that take closures
+/// directly infer it.
 ///
 /// # Examples
 ///

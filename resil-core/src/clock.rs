@@ -6,14 +6,14 @@
 //! time moves only when the test says so. The same code runs under both,
 //! which is what makes a retry schedule of hours testable in microseconds.
 
-#[cfg(feature = "alloc")]
+#[cfg(all(feature = "alloc", target_has_atomic = "64"))]
 mod manual;
 #[cfg(feature = "std")]
 mod system;
 
-#[cfg(feature = "alloc")]
+#[cfg(all(feature = "alloc", target_has_atomic = "64"))]
 pub use manual::ManualClock;
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", target_has_atomic = "64"))]
 pub use manual::ManualSleep;
 #[cfg(feature = "std")]
 pub use system::SystemClock;
@@ -31,8 +31,9 @@ use crate::Instant;
 ///   zero elapsed time.
 /// - `now` is cheap and never blocks; it is called on hot paths.
 ///
-/// Implemented for `&C`, and with the `alloc` feature for `Arc<C>` and
-/// `Box<C>`, so a clock can be shared by reference or by handle.
+/// Implemented for `&C`, and with the `alloc` feature for `Box<C>` and
+/// (on targets with atomics) `Arc<C>`, so a clock can be shared by
+/// reference or by handle.
 ///
 /// # Examples
 ///
@@ -63,7 +64,7 @@ impl<C: Clock + ?Sized> Clock for &C {
     }
 }
 
-#[cfg(feature = "alloc")]
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 impl<C: Clock + ?Sized> Clock for alloc::sync::Arc<C> {
     fn now(&self) -> Instant {
         (**self).now()

@@ -87,7 +87,8 @@ pub enum Value {
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Value::Float(x) => write!(f, "{x}"),
+            // `{:?}` keeps huge and tiny values short: 1e300, not 301 digits.
+            Value::Float(x) => write!(f, "{x:?}"),
             Value::Duration(d) => write!(f, "{d:?}"),
             Value::Count(n) => write!(f, "{n}"),
         }
@@ -155,6 +156,24 @@ pub fn check_rate(field: &'static str, rate: f64) -> Result<f64, ConfigError> {
         Ok(rate)
     } else {
         Err(ConfigError::invalid(field, rate, "a rate in (0, 1]"))
+    }
+}
+
+/// `n` must be at least `min` (a count: attempts, permits, window size).
+///
+/// # Errors
+///
+/// [`ConfigError::Invalid`] naming `field` if `n < min`.
+pub fn check_count(
+    field: &'static str,
+    n: u64,
+    min: u64,
+    expected: &'static str,
+) -> Result<u64, ConfigError> {
+    if n < min {
+        Err(ConfigError::invalid(field, n, expected))
+    } else {
+        Ok(n)
     }
 }
 

@@ -5,6 +5,10 @@
 //! retries, breaker transitions and shedding alike. A component that is given
 //! no listener uses [`NoopListener`], whose empty, inlined method compiles to
 //! nothing: unused events cost nothing.
+//!
+//! A closure becomes a listener through [`listener_fn`]. There is no blanket
+//! impl for closures, so that `&L`, `Box<L>`, `Arc<L>` and pairs `(A, B)`
+//! (fan-out) can be listeners too: one adapter, shared by every component.
 
 use core::time::Duration;
 
@@ -18,18 +22,18 @@ use crate::Instant;
 /// use core::time::Duration;
 /// use resil_core::{Event, EventKind, Instant, Listener};
 ///
-/// let log = |event: &Event<'_>| {
+/// let log = resil_core::listener_fn(|event| {
 ///     if let EventKind::RetryScheduled { attempt, delay, .. } = event.kind {
 ///         println!("{}: attempt {attempt} failed, retrying in {delay:?}", event.source);
 ///     }
-/// };
+/// });
 /// log.on_event(&Event::new(
 ///     "payments",
 ///     Instant::ZERO,
 ///     EventKind::retry_scheduled(1, Duration::from_millis(100), Duration::ZERO),
 /// ));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Event<'a> {
     /// The name the component was given (for example `"payments-db"`), or
@@ -49,7 +53,10 @@ impl<'a> Event<'a> {
 }
 
 /// The kinds of [`Event`].
-#[derive(Clone, Copy, Debug, PartialEq)]
+///
+/// Variants are `#[non_exhaustive]`: match them with `..`, and build them
+/// with the constructor functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EventKind {
     /// An attempt failed and another is scheduled after `delay`.
@@ -61,6 +68,28 @@ pub enum EventKind {
         delay: Duration,
         /// Time since the first attempt started.
         elapsed: Duration,
+    },
+    /// An attempt after the first succeeded.
+    #[non_exhaustive]
+    RetrySucceeded {
+        /// Attempts made, the first included.
+        attempts: u32,
+        /// Time since the first attempt started.
+        elapsed: Duration,
+    },
+    /// A hedged (extra, concurrent) attempt was started.
+    #[non_exhaustive]
+    HedgeSent {
+        /// Attempts in flight or done, this one included.
+        attempt: u32,
+        /// Time since the first attempt started.
+        elapsed: Duration,
+    },
+    /// An operation ran out of time.
+    #[non_exhaustive]
+    TimedOut {
+        /// The limit that passed.
+        limit: Duration,
     },
     /// Retrying stopped without a success.
     #[non_exhaustive]
@@ -114,6 +143,21 @@ impl EventKind {
         }
     }
 
+    /// A [`RetrySucceeded`](Self::RetrySucceeded) event.
+    pub const fn retry_succeeded(attempts: u32, elapsed: Duration) -> Self {
+        EventKind::RetrySucceeded { attempts, elapsed }
+    }
+
+    /// A [`HedgeSent`](Self::HedgeSent) event.
+    pub const fn hedge_sent(attempt: u32, elapsed: Duration) -> Self {
+        EventKind::HedgeSent { attempt, elapsed }
+    }
+
+    /// A [`TimedOut`](Self::TimedOut) event.
+    pub const fn timed_out(limit: Duration) -> Self {
+        EventKind::TimedOut { limit }
+    }
+
     /// A [`RetryGaveUp`](Self::RetryGaveUp) event.
     pub const fn retry_gave_up(attempts: u32, reason: StopReason, elapsed: Duration) -> Self {
         EventKind::RetryGaveUp {
@@ -159,8 +203,11 @@ pub enum StopReason {
 }
 
 /// The states of a circuit breaker.
+///
+/// The set is complete (matches need no wildcard arm), and `repr(u8)` so a
+/// breaker can keep its state in an atomic: `state as u8`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
+#[repr(u8)]
 pub enum CircuitState {
     /// Calls flow; outcomes are recorded.
     Closed,
@@ -190,10 +237,40 @@ pub enum ShedReason {
 
 /// Receives a component's [`Event`]s.
 ///
-/// Implemented for every `Fn(&Event<'_>)` and for [`NoopListener`].
-/// Components call it synchronously on the path that caused the event, so it
-/// should be quick: hand the event to a channel or counter, not to the network.
-pub trait Listener {
+/// Implemented for [`NoopListener`] (the default), for closures through
+/// [`listener_fn`], and for `&L`, `Box<L>`, `Arc<L>`, `Option<L>` and
+/// `(A, B)` (both hear every event). Components call it synchronously on the
+/// path that caused the event, so it should be quick: hand the event to a
+/// channel or a counter, not to the network.
+///
+/// # Examples
+///
+/// One counter shared by two components, through an `Arc`:
+///
+/// ```
+/// use core::sync::atomic::{AtomicU32, Ordering};
+/// use std::sync::Arc;
+/// use resil_core::{CircuitState, Event, EventKind, Instant, Listener};
+///
+/// #[derive(Default)]
+/// struct Rejections(AtomicU32);
+///
+/// impl Listener for Rejections {
+///     fn on_event(&self, event: &Event<'_>) {
+///         if let EventKind::CallRejected { .. } = event.kind {
+///             self.0.fetch_add(1, Ordering::Relaxed);
+///         }
+///     }
+/// }
+///
+/// let counter = Arc::new(Rejections::default());
+/// let (a, b) = (Arc::clone(&counter), Arc::clone(&counter));
+/// let rejected = Event::new("db", Instant::ZERO, EventKind::call_rejected(CircuitState::Open));
+/// a.on_event(&rejected);
+/// b.on_event(&rejected);
+/// assert_eq!(counter.0.load(Ordering::Relaxed), 2);
+/// ```
+pub trait Listener: Send + Sync {
     /// Called once for every event.
     fn on_event(&self, event: &Event<'_>);
 }
@@ -207,8 +284,70 @@ impl Listener for NoopListener {
     fn on_event(&self, _event: &Event<'_>) {}
 }
 
-impl<F: Fn(&Event<'_>)> Listener for F {
+/// A closure as a [`Listener`]; made by [`listener_fn`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FnListener<F>(F);
+
+/// Makes a [`Listener`] of a closure (its argument's type is inferred).
+///
+/// ```
+/// use std::sync::Mutex;
+/// use resil_core::{Event, EventKind, Instant, Listener, listener_fn};
+///
+/// let seen = Mutex::new(Vec::new());
+/// let listener = listener_fn(|event| seen.lock().unwrap().push(event.kind));
+/// listener.on_event(&Event::new("", Instant::ZERO, EventKind::limit_changed(10, 12)));
+/// assert_eq!(seen.lock().unwrap()[..], [EventKind::limit_changed(10, 12)]);
+/// ```
+pub const fn listener_fn<F>(f: F) -> FnListener<F>
+where
+    F: Fn(&Event<'_>) + Send + Sync,
+{
+    FnListener(f)
+}
+
+impl<F> Listener for FnListener<F>
+where
+    F: Fn(&Event<'_>) + Send + Sync,
+{
     fn on_event(&self, event: &Event<'_>) {
-        self(event)
+        (self.0)(event)
+    }
+}
+
+impl<L: Listener + ?Sized> Listener for &L {
+    fn on_event(&self, event: &Event<'_>) {
+        (**self).on_event(event)
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<L: Listener + ?Sized> Listener for alloc::boxed::Box<L> {
+    fn on_event(&self, event: &Event<'_>) {
+        (**self).on_event(event)
+    }
+}
+
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+impl<L: Listener + ?Sized> Listener for alloc::sync::Arc<L> {
+    fn on_event(&self, event: &Event<'_>) {
+        (**self).on_event(event)
+    }
+}
+
+/// `None` ignores events, `Some(l)` passes them on.
+impl<L: Listener> Listener for Option<L> {
+    fn on_event(&self, event: &Event<'_>) {
+        if let Some(listener) = self {
+            listener.on_event(event)
+        }
+    }
+}
+
+/// Fan-out: both listeners hear every event, `A` first.
+impl<A: Listener, B: Listener> Listener for (A, B) {
+    fn on_event(&self, event: &Event<'_>) {
+        self.0.on_event(event);
+        self.1.on_event(event);
     }
 }

@@ -18,7 +18,10 @@ use core::time::Duration;
 /// A monotonic reading: nanoseconds since the origin of the clock that made it.
 ///
 /// Two instants are comparable only when they come from the same clock.
-/// All arithmetic saturates (see the [module docs](self)).
+/// **All arithmetic saturates**: adding [`Duration::MAX`] gives
+/// [`Instant::MAX`], and an earlier instant minus a later one is
+/// [`Duration::ZERO`], so a clock that steps backwards reads as "no time
+/// passed", never as a panic or a wrapped value.
 ///
 /// # Examples
 ///

@@ -56,8 +56,13 @@
 //! | `std` | yes | [`SystemClock`], [`ThreadSleeper`], [`ManualClock`] as a virtual [`Sleeper`], OS-seeded jitter |
 //!
 //! Without `std` the crate is `#![no_std]`; without `alloc` it needs no
-//! allocator either. [`ManualClock`] stores its time in an `AtomicU64`, so it
-//! needs a target with 64-bit atomics.
+//! allocator either, nor any atomic read-modify-write: it builds for
+//! `thumbv6m-none-eabi`. [`ManualClock`] stores its time in an `AtomicU64`, so
+//! it exists only on targets with 64-bit atomics (not on `thumbv7em`), and
+//! `Clock for Arc<C>` only where `Arc` exists.
+//!
+//! Without `std` there is no entropy for [`Backoff::iter`] to seed jitter
+//! with; see [`Delays`] for what it does instead and how to seed it yourself.
 //!
 //! # Runtimes
 //!
@@ -99,7 +104,6 @@
     clippy::alloc_instead_of_core
 )]
 #![doc(test(attr(deny(warnings))))]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 #[cfg(any(feature = "alloc", test))]
 extern crate alloc;
@@ -119,15 +123,21 @@ mod timeout;
 #[cfg(test)]
 mod tests;
 
+pub use backoff::SplitMix64;
 pub use backoff::{Backoff, BackoffBuilder, Delays, Jitter};
 pub use classify::{Classify, DefaultClassifier, Outcome};
 pub use clock::Clock;
-#[cfg(feature = "alloc")]
+#[cfg(all(feature = "alloc", target_has_atomic = "64"))]
 pub use clock::ManualClock;
+#[cfg(all(feature = "std", target_has_atomic = "64"))]
+pub use clock::ManualSleep;
 #[cfg(feature = "std")]
-pub use clock::{ManualSleep, SystemClock};
+pub use clock::SystemClock;
 pub use error::{ConfigError, Value};
-pub use event::{CircuitState, Event, EventKind, Listener, NoopListener, ShedReason, StopReason};
+pub use event::{
+    CircuitState, Event, EventKind, FnListener, Listener, NoopListener, ShedReason, StopReason,
+    listener_fn,
+};
 pub use instant::Instant;
 #[cfg(feature = "std")]
 pub use sleep::ThreadSleeper;

@@ -7,15 +7,18 @@
 //! namespaced (`resil_loom`, not `loom`) so that turning it on does not also
 //! switch tokio or other dependencies into loom mode.
 
-#[cfg(not(resil_loom))]
-pub(crate) use core::sync::atomic::{AtomicU64, Ordering};
+// Only `ManualClock` shares state between threads, so only its build needs
+// these (it needs 64-bit atomics; such targets have pointer-sized ones too).
 #[cfg(resil_loom)]
-pub(crate) use loom::sync::atomic::{AtomicU64, Ordering};
-
-#[cfg(all(feature = "alloc", not(resil_loom)))]
-pub(crate) use alloc::sync::Arc;
-#[cfg(resil_loom)]
-pub(crate) use loom::sync::Arc;
+pub(crate) use loom::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+#[cfg(all(feature = "alloc", target_has_atomic = "64", not(resil_loom)))]
+pub(crate) use {
+    alloc::sync::Arc,
+    core::sync::atomic::{AtomicU64, Ordering},
+};
 
 #[cfg(resil_loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};

@@ -4,9 +4,8 @@ use core::time::Duration;
 
 use proptest::option;
 use proptest::prelude::*;
-use rand::SeedableRng;
-use rand::rngs::SmallRng;
-use resil_core::{Backoff, BackoffBuilder, Jitter};
+
+use resil_core::{Backoff, BackoffBuilder, Jitter, SplitMix64};
 
 /// Every jitter mode, for tests that must cover them all.
 const MODES: [Jitter; 4] = [
@@ -61,15 +60,18 @@ fn every_kind() -> [BackoffBuilder; 5] {
 }
 
 /// The range, in nanoseconds, that a jittered delay must fall in, given the
-/// nominal delay, the delay used before it and the cap.
-fn jitter_range(mode: Jitter, nominal: u128, previous: u128, max: u128) -> (u128, u128) {
+/// nominal delay, the delay used before it and the backoff (for its base and cap).
+fn jitter_range(mode: Jitter, nominal: u128, previous: u128, backoff: &Backoff) -> (u128, u128) {
+    let max = backoff.max_delay().as_nanos();
     match mode {
         Jitter::None => (nominal, nominal),
         Jitter::Full => (0, nominal),
         Jitter::Equal => (nominal / 2, nominal),
-        // Documented as `[d, 3 × previous]` capped at `max_delay`; when that
-        // range is empty the nominal delay is the only candidate.
-        Jitter::Decorrelated => (nominal, previous.saturating_mul(3).min(max).max(nominal)),
+        // Documented as `[base, max(d, 3 × previous)]` capped at `max_delay`.
+        Jitter::Decorrelated => {
+            let high = previous.saturating_mul(3).max(nominal).min(max);
+            (backoff.base().as_nanos().min(high), high)
+        }
         other => panic!("no expected range for the new jitter mode {other:?}"),
     }
 }
@@ -359,16 +361,12 @@ fn jittered_delay_stays_within_its_mode_range() {
             .jitter(mode)
             .build()
             .unwrap();
-        let mut rng = SmallRng::seed_from_u64(5);
+        let mut rng = SplitMix64::new(5);
         for index in 0..10 {
             let nominal = backoff.delay(index);
             for previous in [Duration::ZERO, ms(100), ms(700), Duration::MAX] {
-                let (low, high) = jitter_range(
-                    mode,
-                    nominal.as_nanos(),
-                    previous.as_nanos(),
-                    max.as_nanos(),
-                );
+                let (low, high) =
+                    jitter_range(mode, nominal.as_nanos(), previous.as_nanos(), &backoff);
                 for _ in 0..50 {
                     let delay = backoff.jittered_delay(index, previous, &mut rng).as_nanos();
                     assert!(
@@ -389,7 +387,7 @@ fn jitter_actually_spreads_the_delays() {
     let nominal = Duration::from_secs(1);
     let draws = |mode: Jitter, previous: Duration| -> Vec<Duration> {
         let backoff = Backoff::constant(nominal).jitter(mode).build().unwrap();
-        let mut rng = SmallRng::seed_from_u64(9);
+        let mut rng = SplitMix64::new(9);
         (0..200)
             .map(|_| backoff.jittered_delay(0, previous, &mut rng))
             .collect()
@@ -413,7 +411,7 @@ fn the_iterator_is_jittered_delay_fed_its_own_output() {
             .jitter(mode)
             .build()
             .unwrap();
-        let mut rng = SmallRng::seed_from_u64(3);
+        let mut rng = SplitMix64::new(3);
         let mut previous = backoff.base();
         let by_hand: Vec<_> = (0..100)
             .map(|index| {
@@ -422,7 +420,7 @@ fn the_iterator_is_jittered_delay_fed_its_own_output() {
             })
             .collect();
         let iterated: Vec<_> = backoff
-            .iter_with_rng(SmallRng::seed_from_u64(3))
+            .iter_with_rng(SplitMix64::new(3))
             .take(100)
             .collect();
         assert_eq!(by_hand, iterated, "{mode:?}");
@@ -530,7 +528,7 @@ fn duration_max_base_saturates_at_once() {
             }
             let mut previous = max;
             for delay in backoff.iter_seeded(1).take(20) {
-                let (low, high) = jitter_range(mode, max, previous, max);
+                let (low, high) = jitter_range(mode, max, previous, &backoff);
                 let delay = delay.as_nanos();
                 assert!(low <= delay && delay <= high, "{mode:?}: {delay}");
                 previous = delay;
@@ -606,7 +604,7 @@ fn iterators_keep_yielding_after_many_delays() {
                 mode,
                 backoff.delay(10_000).as_nanos(),
                 previous.as_nanos(),
-                max.as_nanos(),
+                &backoff,
             );
             let nanos = delay.as_nanos();
             assert!(low <= nanos && nanos <= high, "{backoff:?}: {delay:?}");
@@ -742,8 +740,8 @@ proptest! {
         let backoff = configure(growth, base, cap, mode);
         let max = backoff.max_delay().as_nanos();
         let nominal = backoff.delay(index).as_nanos();
-        let (low, high) = jitter_range(mode, nominal, previous.as_nanos(), max);
-        let mut rng = SmallRng::seed_from_u64(seed);
+        let (low, high) = jitter_range(mode, nominal, previous.as_nanos(), &backoff);
+        let mut rng = SplitMix64::new(seed);
         for _ in 0..8 {
             let delay = backoff.jittered_delay(index, previous, &mut rng).as_nanos();
             prop_assert!(delay <= max);
@@ -765,7 +763,7 @@ proptest! {
         let mut previous = backoff.base().as_nanos();
         for (index, delay) in (0u32..).zip(&drawn) {
             let nominal = backoff.delay(index).as_nanos();
-            let (low, high) = jitter_range(mode, nominal, previous, max);
+            let (low, high) = jitter_range(mode, nominal, previous, &backoff);
             let delay = delay.as_nanos();
             prop_assert!(delay <= max);
             prop_assert!(low <= delay && delay <= high, "item {}: {} outside [{}, {}]", index, delay, low, high);

@@ -82,15 +82,15 @@ fn factors_below_one_are_rejected() {
     for (factor, text) in [
         (
             0.0,
-            "invalid factor: got 0, expected a finite number of at least 1",
+            "invalid factor: got 0.0, expected a finite number of at least 1",
         ),
         (
             -0.0,
-            "invalid factor: got -0, expected a finite number of at least 1",
+            "invalid factor: got -0.0, expected a finite number of at least 1",
         ),
         (
             -1.0,
-            "invalid factor: got -1, expected a finite number of at least 1",
+            "invalid factor: got -1.0, expected a finite number of at least 1",
         ),
         (
             0.999,
@@ -334,7 +334,7 @@ fn check_rate_accepts_exactly_the_half_open_unit_interval() {
     ));
     assert_eq!(
         check_rate("failure_rate", 0.0).unwrap_err().to_string(),
-        "invalid failure_rate: got 0, expected a rate in (0, 1]"
+        "invalid failure_rate: got 0.0, expected a rate in (0, 1]"
     );
 }
 

@@ -6,6 +6,7 @@
 //! The order puts the fast, most often failing checks first.
 
 use core::time::Duration;
+use std::process::Command;
 
 use crate::step::{self, Failed, Step};
 use crate::{loom, tidy};
@@ -87,13 +88,39 @@ fn doc() -> Result<(), Failed> {
     Ok(())
 }
 
-/// The `no_std` crates build with no features and with `alloc` alone.
+/// Bare-metal targets the `no_std` crates must build for: one without
+/// compare-and-swap (thumbv6m) and one without 64-bit atomics (thumbv7em).
+/// A host build alone would not notice a dependency on either.
+const NO_STD_TARGETS: &[&str] = &["thumbv6m-none-eabi", "thumbv7em-none-eabihf"];
+
+/// The `no_std` crates build with no features and with `alloc` alone, for
+/// the host and for each of [`NO_STD_TARGETS`] (installed here with rustup,
+/// so a fresh machine needs nothing done by hand).
 fn no_std() -> Result<(), Failed> {
-    for &krate in NO_STD_CRATES {
-        let bare = format!("build -p {krate} --no-default-features");
-        Step::cargo(format!("no_std {krate}"), &bare).run()?;
-        let alloc = format!("{bare} --features alloc");
-        Step::cargo(format!("no_std {krate} +alloc"), &alloc).run()?;
+    step::run_named("no_std targets", || {
+        let status = Command::new("rustup")
+            .args(["target", "add"])
+            .args(NO_STD_TARGETS)
+            .status()
+            .map_err(|err| format!("could not start rustup: {err}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "`rustup target add {}` exited with {status}",
+                NO_STD_TARGETS.join(" ")
+            ))
+        }
+    })?;
+    let targets = std::iter::once(None).chain(NO_STD_TARGETS.iter().map(Some));
+    for target in targets {
+        let on = target.map_or_else(String::new, |t| format!(" --target {t}"));
+        for &krate in NO_STD_CRATES {
+            let bare = format!("build -p {krate} --no-default-features{on}");
+            Step::cargo(format!("no_std {krate}{on}"), &bare).run()?;
+            let alloc = format!("{bare} --features alloc");
+            Step::cargo(format!("no_std {krate} +alloc{on}"), &alloc).run()?;
+        }
     }
     Ok(())
 }

@@ -2,10 +2,8 @@
 
 use core::time::Duration;
 
+use super::{Backoff, SplitMix64, growth};
 use rand::RngCore;
-use rand::rngs::SmallRng;
-
-use super::{Backoff, growth};
 
 /// An infinite iterator over a [`Backoff`]'s delays, made by
 /// [`Backoff::iter`], [`Backoff::iter_seeded`] or
@@ -21,7 +19,7 @@ use super::{Backoff, growth};
 /// targets, seed from a hardware RNG or a device id with
 /// [`Backoff::iter_seeded`] or [`Backoff::iter_with_rng`].
 #[derive(Clone, Debug)]
-pub struct Delays<R = SmallRng> {
+pub struct Delays<R = SplitMix64> {
     backoff: Backoff,
     index: u32,
     /// The previous delay in nanoseconds (the base before the first).
@@ -42,6 +40,13 @@ impl<R: RngCore> Delays<R> {
     /// How many delays have been drawn.
     pub const fn drawn(&self) -> u32 {
         self.index
+    }
+
+    /// Tells the iterator the delay actually waited before the last retry,
+    /// when it was not the one drawn (a server's `Retry-After` hint replaced
+    /// it). Decorrelated jitter grows from this value.
+    pub fn set_previous(&mut self, waited: Duration) {
+        self.previous = waited.as_nanos();
     }
 }
 
@@ -66,20 +71,23 @@ impl<R: RngCore> core::iter::FusedIterator for Delays<R> {}
 
 /// A new generator with a seed that differs per call.
 #[cfg(feature = "std")]
-pub(super) fn fresh_rng() -> SmallRng {
+pub(super) fn fresh_rng() -> SplitMix64 {
     use core::hash::BuildHasher;
     use std::hash::RandomState;
     // Each `RandomState` carries fresh keys: random per process, stepped per
     // call, so this is an unpredictable, distinct seed at no syscall's cost.
-    rand::SeedableRng::seed_from_u64(RandomState::new().hash_one(0x5EED_u64))
+    SplitMix64::new(RandomState::new().hash_one(0x5EED_u64))
 }
 
 /// A new generator with a seed that differs per call (but not per boot: see
 /// [`Delays`]).
 #[cfg(not(feature = "std"))]
-pub(super) fn fresh_rng() -> SmallRng {
-    use core::sync::atomic::{AtomicUsize, Ordering};
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed) as u64;
-    rand::SeedableRng::seed_from_u64(n.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+pub(super) fn fresh_rng() -> SplitMix64 {
+    use core::sync::atomic::{AtomicU32, Ordering};
+    // Load and store, not `fetch_add`: targets without compare-and-swap
+    // (thumbv6m) have them. A race merely repeats a seed.
+    static CALLS: AtomicU32 = AtomicU32::new(0);
+    let n = CALLS.load(Ordering::Relaxed);
+    CALLS.store(n.wrapping_add(1), Ordering::Relaxed);
+    SplitMix64::new(u64::from(n))
 }

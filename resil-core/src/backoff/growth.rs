@@ -26,10 +26,12 @@ pub(super) enum Growth {
 impl Growth {
     /// An exponential growth for a validated (finite, ≥ 1) factor.
     pub(super) fn exponential(factor: f64) -> Self {
-        // Whole factors below 2^64 multiply exactly in integers.
-        if factor.fract() == 0.0 && factor < 18_446_744_073_709_551_616.0 {
+        // Whole factors below 2^64 multiply exactly in integers. (`f64::fract`
+        // is not in `core`; the saturating cast round-trips only whole numbers.)
+        let whole = factor as u64;
+        if factor < 18_446_744_073_709_551_616.0 && whole as f64 == factor {
             Growth::ExponentialInt {
-                factor: factor as u128,
+                factor: whole.into(),
             }
         } else {
             Growth::ExponentialFloat { factor }

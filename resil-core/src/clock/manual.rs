@@ -35,7 +35,9 @@ use {
 /// With the `std` feature it is also a virtual [`Sleeper`]: a sleep of `d`
 /// completes once the clock has reached `now + d`. As a [`BlockingSleeper`],
 /// "sleeping" simply advances the clock, so blocking code under test never
-/// waits.
+/// waits. Pass the clock itself where a sleeper is wanted (clones are cheap):
+/// `&ManualClock` is not a `Sleeper`, because the blanket impl for closures
+/// leaves no room for one.
 ///
 /// # Examples
 ///
@@ -112,6 +114,19 @@ impl ManualClock {
 
     /// Moves time forward by `d` (saturating at [`Instant::MAX`]) and wakes,
     /// in deadline order, every sleep that is now due. Returns the new time.
+    ///
+    /// Concurrent calls add up: two threads advancing by one second each
+    /// move the clock two seconds. To let several threads wait out the same
+    /// stretch of time, use [`advance_to`](Self::advance_to).
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use resil_core::{Instant, ManualClock};
+    ///
+    /// let clock = ManualClock::new();
+    /// assert_eq!(clock.advance(Duration::from_secs(1)), Instant::ZERO + Duration::from_secs(1));
+    /// assert_eq!(clock.advance(Duration::MAX), Instant::MAX);
+    /// ```
     pub fn advance(&self, d: Duration) -> Instant {
         let step = crate::instant::duration_to_nanos(d);
         let previous = self
@@ -126,11 +141,40 @@ impl ManualClock {
         Instant::from_nanos(now)
     }
 
+    /// Moves time forward to `t`, unless it is already later, and wakes
+    /// every sleep due by then. Returns the new time (never earlier than
+    /// before).
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use resil_core::{Instant, ManualClock};
+    ///
+    /// let clock = ManualClock::new();
+    /// let t = Instant::ZERO + Duration::from_secs(5);
+    /// assert_eq!(clock.advance_to(t), t);
+    /// assert_eq!(clock.advance_to(Instant::ZERO), t, "never backwards");
+    /// ```
+    pub fn advance_to(&self, t: Instant) -> Instant {
+        let previous = self.shared.now.fetch_max(t.as_nanos(), Ordering::SeqCst);
+        let now = previous.max(t.as_nanos());
+        self.wake_due(now);
+        Instant::from_nanos(now)
+    }
+
     /// Sets the time to `t` and wakes every sleep due by then.
     ///
     /// Unlike a real clock, this may move time backwards: tests use it to
     /// check that a component treats a backwards step as "no time passed".
     /// A sleep that has completed stays completed.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use resil_core::{Clock, Instant, ManualClock};
+    ///
+    /// let clock = ManualClock::starting_at(Instant::ZERO + Duration::from_secs(10));
+    /// clock.set(Instant::ZERO + Duration::from_secs(3));
+    /// assert_eq!(clock.now().since_origin(), Duration::from_secs(3));
+    /// ```
     pub fn set(&self, t: Instant) {
         self.shared.now.store(t.as_nanos(), Ordering::SeqCst);
         self.wake_due(t.as_nanos());
@@ -150,9 +194,7 @@ impl ManualClock {
             due
         };
         // Woken outside the lock: a waker may poll straight back into us.
-        for waker in due {
-            waker.wake();
-        }
+        wake_all(due);
     }
 
     #[cfg(not(feature = "std"))]
@@ -163,8 +205,9 @@ impl ManualClock {
 impl ManualClock {
     /// The deadline of the earliest pending sleep, if any.
     ///
-    /// This is all a "run until idle" loop needs: run every ready task,
-    /// then jump to the next deadline.
+    /// This is all a "run until idle" loop needs: poll every task until none
+    /// can progress (a sleep registers only when polled), then jump to the
+    /// next deadline with [`advance_to_next`](Self::advance_to_next).
     pub fn next_deadline(&self) -> Option<Instant> {
         let timers = lock(&self.shared.timers);
         timers
@@ -177,14 +220,11 @@ impl ManualClock {
     /// what is due. Returns the new time, or `None` if nothing is sleeping.
     pub fn advance_to_next(&self) -> Option<Instant> {
         let deadline = self.next_deadline()?;
-        let shared = &self.shared;
-        let now = shared.now.fetch_max(deadline.as_nanos(), Ordering::SeqCst);
-        let now = now.max(deadline.as_nanos());
-        self.wake_due(now);
-        Some(Instant::from_nanos(now))
+        Some(self.advance_to(deadline))
     }
 
-    /// How many sleeps are registered and not yet due.
+    /// How many sleeps are registered and not yet due. A sleep registers
+    /// when first polled, so one created but never polled is not counted.
     ///
     /// Tests use it to prove that a cancelled operation left no timer behind.
     pub fn pending_sleeps(&self) -> usize {
@@ -204,10 +244,12 @@ impl Clock for ManualClock {
     }
 }
 
-/// Blocking code under test "sleeps" by advancing the clock at once.
+/// Blocking code under test "sleeps" by moving the clock to `now + d` at
+/// once. Like real sleeps, concurrent ones overlap rather than add up: two
+/// threads sleeping one second each leave the clock one second later.
 impl BlockingSleeper for ManualClock {
     fn sleep_blocking(&self, d: Duration) {
-        self.advance(d);
+        self.advance_to(self.now().saturating_add(d));
     }
 }
 
@@ -229,6 +271,7 @@ impl Sleeper for ManualClock {
 ///
 /// Completes once its clock reaches the deadline. Dropping it before then
 /// removes its timer, so [`ManualClock::pending_sleeps`] does not count it.
+/// It is `Unpin`, so hand-written futures can hold it without pinning.
 #[cfg(feature = "std")]
 #[derive(Debug)]
 #[must_use = "a sleep does nothing unless awaited"]
@@ -263,6 +306,10 @@ impl Future for ManualSleep {
         if this.state == SleepState::Done {
             return Poll::Ready(());
         }
+        // Wakers leave the map into this, to be dropped after the lock is
+        // released: dropping a task's last waker may drop another sleep of
+        // this clock, whose `Drop` takes the lock.
+        let mut released: Option<Waker> = None;
         let mut timers = lock(&this.shared.timers);
         // Read under the lock: an `advance` that stored a later time before we
         // locked will find our timer when it locks after us.
@@ -274,12 +321,12 @@ impl Future for ManualSleep {
                     // Taken out by `advance`/`set`: we are due.
                     None => true,
                     Some(_) if reached => {
-                        timers.pending.remove(&key);
+                        released = timers.pending.remove(&key);
                         true
                     }
                     Some(waker) => {
                         if !waker.will_wake(cx.waker()) {
-                            waker.clone_from(cx.waker());
+                            released = Some(core::mem::replace(waker, cx.waker().clone()));
                         }
                         false
                     }
@@ -297,6 +344,7 @@ impl Future for ManualSleep {
             }
         };
         drop(timers);
+        drop(released);
         if finished {
             this.state = SleepState::Done;
             Poll::Ready(())
@@ -310,10 +358,29 @@ impl Future for ManualSleep {
 impl Drop for ManualSleep {
     fn drop(&mut self) {
         if let SleepState::Registered(id) = self.state {
-            lock(&self.shared.timers)
+            // The guard is a temporary of this statement, so the removed
+            // waker is dropped after the lock is released.
+            let waker = lock(&self.shared.timers)
                 .pending
                 .remove(&(self.deadline, id));
+            drop(waker);
         }
+    }
+}
+
+/// Wakes every waker in order. If one panics, the rest are still woken (by
+/// the guard, as the panic unwinds) before the panic continues.
+#[cfg(feature = "std")]
+fn wake_all(wakers: Vec<Waker>) {
+    struct WakeRest(alloc::vec::IntoIter<Waker>);
+    impl Drop for WakeRest {
+        fn drop(&mut self) {
+            self.0.by_ref().for_each(Waker::wake);
+        }
+    }
+    let mut rest = WakeRest(wakers.into_iter());
+    for waker in rest.0.by_ref() {
+        waker.wake();
     }
 }
 
