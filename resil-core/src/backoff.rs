@@ -240,6 +240,31 @@ impl fmt::Debug for Backoff {
     }
 }
 
+/// Exponential from 100ms, doubling, capped at 10s, with full jitter: the
+/// schedule AWS's analysis recommends, and every resil policy's default.
+///
+/// ```
+/// use core::time::Duration;
+/// use resil_core::{Backoff, Jitter};
+///
+/// let expected = Backoff::exponential(Duration::from_millis(100), 2.0)
+///     .max_delay(Duration::from_secs(10))
+///     .jitter(Jitter::Full)
+///     .build()?;
+/// assert_eq!(Backoff::default(), expected);
+/// # Ok::<(), resil_core::ConfigError>(())
+/// ```
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            growth: Growth::ExponentialInt { factor: 2 },
+            base: Duration::from_millis(100).as_nanos(),
+            max: Duration::from_secs(10).as_nanos(),
+            jitter: Jitter::Full,
+        }
+    }
+}
+
 impl IntoIterator for &Backoff {
     type Item = Duration;
     type IntoIter = Delays;

@@ -202,6 +202,18 @@ pub enum StopReason {
     BudgetEmpty,
 }
 
+/// Lower-case phrases, for messages: "attempts exhausted".
+impl core::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            StopReason::NotRetryable => "not retryable",
+            StopReason::AttemptsExhausted => "attempts exhausted",
+            StopReason::Deadline => "deadline reached",
+            StopReason::BudgetEmpty => "retry budget empty",
+        })
+    }
+}
+
 /// The states of a circuit breaker.
 ///
 /// The set is complete (matches need no wildcard arm), and `repr(u8)` so a

@@ -12,7 +12,7 @@ use std::env;
 use crate::step::{Failed, Step};
 
 /// Crates with loom models.
-const LOOM_CRATES: &[&str] = &["resil-core"];
+const LOOM_CRATES: &[&str] = &["resil-core", "resil-retry"];
 
 /// The preemption bound loom explores per execution.
 ///

@@ -1,0 +1,196 @@
+//! One call's progress through its attempts: every decision the async and
+//! blocking loops share, so that the two loops are only "call, then wait".
+
+use core::time::Duration;
+
+use resil_core::{
+    Backoff, Clock, Delays, Event, EventKind, Instant, Jitter, Listener, Outcome, StopReason,
+};
+
+use crate::Retry;
+use crate::budget::Budget;
+
+/// What a loop does after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Return the result: it succeeded.
+    Succeeded,
+    /// Return the result: no further attempt will be made.
+    Stop(StopReason),
+    /// Wait `delay`, then attempt again.
+    Retry { delay: Duration, elapsed: Duration },
+}
+
+/// The state of one call.
+#[derive(Debug)]
+pub(crate) struct Progress {
+    /// Attempts started so far.
+    attempts: u32,
+    /// When the first attempt started: read up front only if a deadline
+    /// needs it, otherwise at the first failure (so a call that succeeds at
+    /// once reads no clock).
+    start: Option<Instant>,
+    /// Drawn lazily at the first failure: a success costs no seeding.
+    delays: Option<Delays>,
+}
+
+impl Progress {
+    /// A call begins: pays its deposit into the budget.
+    pub(crate) fn begin<C: Clock, B: Budget, L>(retry: &Retry<C, B, L>) -> Self {
+        retry.budget.deposit();
+        Progress {
+            attempts: 0,
+            start: retry.max_elapsed.map(|_| retry.clock.now()),
+            delays: None,
+        }
+    }
+
+    /// The next attempt's number, counting from 1.
+    pub(crate) fn start_attempt(&mut self) -> u32 {
+        self.attempts = self.attempts.saturating_add(1);
+        self.attempts
+    }
+
+    /// Attempts made so far.
+    pub(crate) fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Decides what follows an attempt that ended with `outcome` and,
+    /// perhaps, a server `hint`.
+    pub(crate) fn next<C: Clock, B: Budget, L>(
+        &mut self,
+        retry: &Retry<C, B, L>,
+        outcome: Outcome,
+        hint: Option<Duration>,
+    ) -> Next {
+        retry.budget.record(outcome);
+        match outcome {
+            Outcome::Success => return Next::Succeeded,
+            Outcome::Ignored => return Next::Stop(StopReason::NotRetryable),
+            Outcome::Failure => {}
+        }
+        if self.attempts >= retry.max_attempts {
+            return Next::Stop(StopReason::AttemptsExhausted);
+        }
+        let now = retry.clock.now();
+        let elapsed = now - *self.start.get_or_insert(now);
+        let delay = self.delay(retry, hint);
+        if let Some(limit) = retry.max_elapsed {
+            if elapsed.saturating_add(delay) > limit {
+                return Next::Stop(StopReason::Deadline);
+            }
+        }
+        // Last, so that a retry that will not happen is never paid for.
+        if !retry.budget.withdraw() {
+            return Next::Stop(StopReason::BudgetEmpty);
+        }
+        Next::Retry { delay, elapsed }
+    }
+
+    /// Time since the first attempt started, reading the clock if need be.
+    pub(crate) fn elapsed<C: Clock>(&mut self, clock: &C) -> Duration {
+        let now = clock.now();
+        now - *self.start.get_or_insert(now)
+    }
+
+    /// The wait before the next attempt: the backoff's, or the server's hint
+    /// with the backoff's jitter on top, cut to `max_hint`.
+    fn delay<C, B, L>(&mut self, retry: &Retry<C, B, L>, hint: Option<Duration>) -> Duration {
+        let delays = self.delays.get_or_insert_with(|| retry.backoff.iter());
+        let index = delays.drawn();
+        let drawn = delays.next().unwrap_or(Duration::MAX);
+        match hint.filter(|h| !h.is_zero()) {
+            None => drawn,
+            Some(hint) => {
+                let spread = drawn.saturating_sub(jitter_floor(&retry.backoff, index));
+                let delay = hint.saturating_add(spread).min(retry.max_hint);
+                delays.set_previous(delay);
+                delay
+            }
+        }
+    }
+}
+
+/// The least delay `index` can be under the backoff's jitter mode: what is
+/// drawn above it is the random part a hint gets on top.
+fn jitter_floor(backoff: &Backoff, index: u32) -> Duration {
+    let nominal = backoff.delay(index);
+    match backoff.jitter_mode() {
+        Jitter::Full => Duration::ZERO,
+        Jitter::Equal => nominal / 2,
+        Jitter::Decorrelated => backoff.base(),
+        _ => nominal,
+    }
+}
+
+/// Reports `kind` to the policy's listener.
+pub(crate) fn report<C: Clock, B, L: Listener>(retry: &Retry<C, B, L>, kind: EventKind) {
+    retry
+        .listener
+        .on_event(&Event::new(retry.name, retry.clock.now(), kind));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use resil_core::ManualClock;
+
+    fn policy(attempts: u32) -> Retry<ManualClock> {
+        let backoff = Backoff::constant(Duration::from_secs(1)).build().unwrap();
+        Retry::builder()
+            .clock(ManualClock::new())
+            .backoff(backoff)
+            .max_attempts(attempts)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn successes_and_ignored_results_end_the_call() {
+        let retry = policy(3);
+        let mut p = Progress::begin(&retry);
+        p.start_attempt();
+        assert_eq!(p.next(&retry, Outcome::Success, None), Next::Succeeded);
+        assert_eq!(
+            p.next(&retry, Outcome::Ignored, None),
+            Next::Stop(StopReason::NotRetryable)
+        );
+    }
+
+    #[test]
+    fn failures_retry_until_the_attempts_run_out() {
+        let retry = policy(2);
+        let mut p = Progress::begin(&retry);
+        p.start_attempt();
+        assert!(matches!(p.next(&retry, Outcome::Failure, None), Next::Retry { .. }));
+        p.start_attempt();
+        assert_eq!(
+            p.next(&retry, Outcome::Failure, None),
+            Next::Stop(StopReason::AttemptsExhausted)
+        );
+    }
+
+    #[test]
+    fn a_hint_sets_the_delay_and_is_cut_to_the_ceiling() {
+        let retry = policy(5);
+        let mut p = Progress::begin(&retry);
+        p.start_attempt();
+        let hinted = p.next(&retry, Outcome::Failure, Some(Duration::from_secs(7)));
+        assert!(matches!(hinted, Next::Retry { delay, .. } if delay == Duration::from_secs(7)));
+        let huge = p.next(&retry, Outcome::Failure, Some(Duration::from_secs(3600)));
+        assert!(matches!(huge, Next::Retry { delay, .. } if delay == Duration::from_secs(60)));
+        let zero = p.next(&retry, Outcome::Failure, Some(Duration::ZERO));
+        assert!(matches!(zero, Next::Retry { delay, .. } if delay == Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn jitter_floors_match_each_mode() {
+        let base = Duration::from_millis(100);
+        let build = |j| Backoff::exponential(base, 2.0).jitter(j).build().unwrap();
+        assert_eq!(jitter_floor(&build(Jitter::None), 2), base * 4);
+        assert_eq!(jitter_floor(&build(Jitter::Full), 2), Duration::ZERO);
+        assert_eq!(jitter_floor(&build(Jitter::Equal), 2), base * 2);
+        assert_eq!(jitter_floor(&build(Jitter::Decorrelated), 2), base);
+    }
+}
