@@ -15,6 +15,16 @@
 
 use resil_core::Outcome;
 
+#[cfg(feature = "std")]
+mod ratio;
+#[cfg(feature = "std")]
+mod token_bucket;
+
+#[cfg(feature = "std")]
+pub use ratio::{RatioBudget, RatioBudgetBuilder};
+#[cfg(feature = "std")]
+pub use token_bucket::TokenBucket;
+
 /// A shared allowance of retries.
 ///
 /// A retry loop calls [`deposit`](Self::deposit) once per request (before
@@ -68,7 +78,7 @@ impl<B: Budget + ?Sized> Budget for &B {
 }
 
 #[cfg(feature = "std")]
-impl<B: Budget + ?Sized> Budget for std::sync::Arc<B> {
+impl<B: Budget + ?Sized> Budget for alloc::sync::Arc<B> {
     fn deposit(&self) {
         (**self).deposit()
     }

@@ -44,6 +44,22 @@ pub struct NoClock;
 /// - `max_hint`: 60s — a server's `Retry-After` beyond this is cut to it
 /// - clock: [`SystemClock`](resil_core::SystemClock) (with `std`); budget:
 ///   [`NoBudget`]; listener: [`NoopListener`]; name: `""`
+///
+/// # Elapsed time
+///
+/// A call that succeeds at once reads no clock unless the policy has a
+/// deadline (`max_elapsed`), which needs the start time. So the elapsed
+/// times a call reports (in [`RetryInfo`](crate::RetryInfo), events and
+/// [`RetryError`](crate::RetryError)) count from the start of the first
+/// attempt when there is a deadline, and from the end of the first attempt
+/// when there is none.
+///
+/// # Sending retried calls to other threads
+///
+/// The operation is an `AsyncFnMut`, so it may borrow local state mutably
+/// between attempts. Today's rustc cannot prove such a call `Send`
+/// (rust-lang/rust#139475): to `tokio::spawn` a retried call, write the
+/// operation as `async move |attempt| …` over owned (or `Arc`) state.
 #[derive(Clone, Debug)]
 pub struct Retry<C = DefaultClock, B = NoBudget, L = NoopListener> {
     pub(crate) backoff: Backoff,
@@ -199,7 +215,12 @@ impl<C: Clock, B, L> RetryBuilder<C, B, L> {
     /// [`ConfigError`] naming the field if `max_attempts` is 0, or
     /// `max_elapsed` or `max_hint` is zero.
     pub fn build(self) -> Result<Retry<C, B, L>, ConfigError> {
-        check_count("max_attempts", self.max_attempts.into(), 1, "at least 1 (the first attempt)")?;
+        check_count(
+            "max_attempts",
+            self.max_attempts.into(),
+            1,
+            "at least 1 (the first attempt)",
+        )?;
         if let Some(limit) = self.max_elapsed {
             check_non_zero("max_elapsed", limit)?;
         }

@@ -66,8 +66,8 @@ impl<E> RetryError<E> {
         self.reason
     }
 
-    /// Time from the first attempt's start (see [`Retry`](crate::Retry) on
-    /// when that is read) to giving up.
+    /// Time from the call's start (see [`Retry`](crate::Retry#elapsed-time)
+    /// for when that is) to giving up.
     pub fn elapsed(&self) -> Duration {
         self.elapsed
     }
@@ -76,7 +76,11 @@ impl<E> RetryError<E> {
 impl<E: fmt::Display> fmt::Display for RetryError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let plural = if self.attempts == 1 { "" } else { "s" };
-        write!(f, "{} after {} attempt{plural}: {}", self.reason, self.attempts, self.error)
+        write!(
+            f,
+            "{} after {} attempt{plural}: {}",
+            self.reason, self.attempts, self.error
+        )
     }
 }
 

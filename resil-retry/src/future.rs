@@ -104,7 +104,12 @@ where
             let outcome = self.classify.classify(&result);
             match progress.next(retry, outcome, self.hint.hint(&result)) {
                 Next::Retry { delay, elapsed } => {
-                    self.on_retry.on_retry(&RetryInfo { attempt, result: &result, delay, elapsed });
+                    self.on_retry.on_retry(&RetryInfo {
+                        attempt,
+                        result: &result,
+                        delay,
+                        elapsed,
+                    });
                     report(retry, EventKind::retry_scheduled(attempt, delay, elapsed));
                     drop(result);
                     sleeper.sleep(delay).await;

@@ -3,11 +3,14 @@
 //! service that has just said it is not ready. tokio-retry2 has such a field
 //! and its sleep ignores it; here the hint sets the next delay.
 //!
-//! With a hint `h`, the next delay is `h` plus the random part of the
-//! backoff's jitter (zero without jitter), so the server's time is honoured
-//! and clients that got the same hint still spread out; the sum is cut to
-//! the policy's `max_hint`, and if it would end past the deadline, retrying
-//! stops. A hint of zero counts as no hint.
+//! The hint is a floor for the next delay, with the backoff's jitter on top.
+//! Precisely: if the backoff would draw its delay from `[low, high]`, a hint
+//! `h` (first cut to the policy's `max_hint`) makes it
+//! `max(h, low) + (draw − low)`. Without jitter that is `max(h, delay)`: the
+//! server's wait is honoured and a longer backoff still applies. With full
+//! jitter it is `h` plus the random part, so clients that got the same hint
+//! still spread out. If the result would end past the deadline, retrying
+//! stops (reason: deadline). A hint of zero counts as no hint.
 
 use core::time::Duration;
 

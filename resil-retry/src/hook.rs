@@ -13,7 +13,8 @@ pub struct RetryInfo<'a, T, E> {
     pub result: &'a Result<T, E>,
     /// The wait before the next attempt.
     pub delay: Duration,
-    /// Time since the first attempt started (see [`Retry`](crate::Retry)).
+    /// Time since the call started (see [`Retry`](crate::Retry#elapsed-time)
+    /// for when that is).
     pub elapsed: Duration,
 }
 

@@ -143,7 +143,7 @@ mod tests;
 
 pub use budget::{Budget, NoBudget};
 #[cfg(feature = "std")]
-// TEMP pub use budget::{RatioBudget, TokenBucket};
+pub use budget::{RatioBudget, RatioBudgetBuilder, TokenBucket};
 pub use call::{Async, Blocking, Call, Operation};
 pub use classify::RetryIf;
 pub use config::{DefaultClock, NoClock, Retry, RetryBuilder};

@@ -94,8 +94,8 @@ impl Progress {
         now - *self.start.get_or_insert(now)
     }
 
-    /// The wait before the next attempt: the backoff's, or the server's hint
-    /// with the backoff's jitter on top, cut to `max_hint`.
+    /// The wait before the next attempt: the backoff's draw, with its floor
+    /// raised to the server's hint (cut to `max_hint`) if there is one.
     fn delay<C, B, L>(&mut self, retry: &Retry<C, B, L>, hint: Option<Duration>) -> Duration {
         let delays = self.delays.get_or_insert_with(|| retry.backoff.iter());
         let index = delays.drawn();
@@ -103,8 +103,12 @@ impl Progress {
         match hint.filter(|h| !h.is_zero()) {
             None => drawn,
             Some(hint) => {
-                let spread = drawn.saturating_sub(jitter_floor(&retry.backoff, index));
-                let delay = hint.saturating_add(spread).min(retry.max_hint);
+                // The hint raises the floor of the backoff's jitter range: the
+                // server's wait is honoured, our own backoff still applies if
+                // longer, and the jitter's random part goes on top.
+                let floor = jitter_floor(&retry.backoff, index);
+                let spread = drawn.saturating_sub(floor);
+                let delay = hint.min(retry.max_hint).max(floor).saturating_add(spread);
                 delays.set_previous(delay);
                 delay
             }
@@ -112,8 +116,8 @@ impl Progress {
     }
 }
 
-/// The least delay `index` can be under the backoff's jitter mode: what is
-/// drawn above it is the random part a hint gets on top.
+/// The least delay `index` can be under the backoff's jitter mode: a hint
+/// raises this floor, and what is drawn above it goes on top.
 fn jitter_floor(backoff: &Backoff, index: u32) -> Duration {
     let nominal = backoff.delay(index);
     match backoff.jitter_mode() {
@@ -163,7 +167,10 @@ mod tests {
         let retry = policy(2);
         let mut p = Progress::begin(&retry);
         p.start_attempt();
-        assert!(matches!(p.next(&retry, Outcome::Failure, None), Next::Retry { .. }));
+        assert!(matches!(
+            p.next(&retry, Outcome::Failure, None),
+            Next::Retry { .. }
+        ));
         p.start_attempt();
         assert_eq!(
             p.next(&retry, Outcome::Failure, None),

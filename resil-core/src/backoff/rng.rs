@@ -34,6 +34,15 @@ impl SplitMix64 {
     pub const fn new(seed: u64) -> Self {
         SplitMix64 { state: seed }
     }
+
+    /// The next 64 random bits (also available through `rand::RngCore`).
+    pub const fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
 }
 
 impl RngCore for SplitMix64 {
@@ -42,11 +51,7 @@ impl RngCore for SplitMix64 {
     }
 
     fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        SplitMix64::next_u64(self)
     }
 
     fn fill_bytes(&mut self, dest: &mut [u8]) {

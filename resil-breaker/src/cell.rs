@@ -1,0 +1,165 @@
+//! The breaker's shared state: one atomic word for the state machine, and
+//! the few atomics around it. The only loom target of the state machine.
+//!
+//! Lock-free paths change the state word with a CAS: issuing a half-open
+//! permit, recording a trial, and moving from open to half-open (which has
+//! nothing to write but the state). Transitions that write more — the open
+//! deadline, the window's reset — are made by one thread at a time: it
+//! *claims* the cell (a flag, not a
+//! lock: no thread ever waits on it while running user code, and the claim
+//! is held for a few atomic operations), checks that the state is still the
+//! one it decided on, writes what the new state needs (the open deadline,
+//! the trip count) and only then publishes the new state word. A thread
+//! that reads a state word therefore also sees the deadline written for it.
+
+use resil_core::{CircuitState, Instant};
+
+use crate::loom::{AtomicBool, AtomicU32, AtomicU64, Ordering, spin};
+use crate::state::State;
+
+#[derive(Debug)]
+pub(crate) struct Cell {
+    /// The packed [`State`].
+    state: AtomicU64,
+    /// While open: when the wait ends (nanoseconds on the breaker's clock).
+    open_until: AtomicU64,
+    /// Set while one thread makes a transition.
+    claimed: AtomicBool,
+    /// Opens since the breaker last closed: the index into the wait backoff.
+    trips: AtomicU32,
+    /// The last wait, in nanoseconds (decorrelated jitter grows from it).
+    last_wait: AtomicU64,
+    /// The jitter generator's state (advanced by each trip).
+    seed: AtomicU64,
+    /// Failures in a row while closed.
+    consecutive_failures: AtomicU32,
+    /// Calls rejected, ever.
+    rejected: AtomicU64,
+}
+
+impl Cell {
+    pub(crate) fn new(seed: u64) -> Self {
+        Cell {
+            state: AtomicU64::new(State::new(CircuitState::Closed, 0).pack()),
+            open_until: AtomicU64::new(0),
+            claimed: AtomicBool::new(false),
+            trips: AtomicU32::new(0),
+            last_wait: AtomicU64::new(0),
+            seed: AtomicU64::new(seed),
+            consecutive_failures: AtomicU32::new(0),
+            rejected: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn load(&self) -> State {
+        State::unpack(self.state.load(Ordering::Acquire))
+    }
+
+    /// Installs `next` if the state is still `current` (a lock-free update
+    /// that keeps the generation: a permit issued, a trial recorded).
+    pub(crate) fn update(&self, current: State, next: State) -> bool {
+        self.state
+            .compare_exchange(
+                current.pack(),
+                next.pack(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+
+    /// When the open wait ends.
+    pub(crate) fn open_until(&self) -> Instant {
+        Instant::from_nanos(self.open_until.load(Ordering::Acquire))
+    }
+
+    /// Claims the right to make a transition, waiting for a claim in progress
+    /// (a handful of atomic operations) to finish.
+    pub(crate) fn claim(&self) -> Claim<'_> {
+        while self
+            .claimed
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            spin();
+        }
+        Claim { cell: self }
+    }
+
+    /// Counts one more failure in a row; returns the run's length.
+    pub(crate) fn failure_in_a_row(&self) -> u32 {
+        self.consecutive_failures
+            .fetch_add(1, Ordering::AcqRel)
+            .saturating_add(1)
+    }
+
+    /// Ends a run of failures. Skips the write when there is no run, so that
+    /// successes do not contend on this cache line.
+    pub(crate) fn success_in_a_row(&self) {
+        if self.consecutive_failures.load(Ordering::Relaxed) != 0 {
+            self.consecutive_failures.store(0, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn consecutive_failures(&self) -> u32 {
+        self.consecutive_failures.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_rejection(&self) {
+        self.rejected.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn rejected(&self) -> u64 {
+        self.rejected.load(Ordering::Relaxed)
+    }
+}
+
+/// The right to make one transition; released on drop (also on unwind).
+#[derive(Debug)]
+pub(crate) struct Claim<'a> {
+    cell: &'a Cell,
+}
+
+impl Claim<'_> {
+    /// The current state (it can still change by lock-free updates).
+    pub(crate) fn state(&self) -> State {
+        self.cell.load()
+    }
+
+    /// Opens since the last close, and the last wait and jitter seed.
+    pub(crate) fn trips(&self) -> (u32, u64, u64) {
+        (
+            self.cell.trips.load(Ordering::Relaxed),
+            self.cell.last_wait.load(Ordering::Relaxed),
+            self.cell.seed.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Records a trip's wait: the open deadline, the trip count, the jitter state.
+    pub(crate) fn set_open(&self, until: Instant, trips: u32, wait_nanos: u64, seed: u64) {
+        self.cell
+            .open_until
+            .store(until.as_nanos(), Ordering::Release);
+        self.cell.trips.store(trips, Ordering::Relaxed);
+        self.cell.last_wait.store(wait_nanos, Ordering::Relaxed);
+        self.cell.seed.store(seed, Ordering::Relaxed);
+    }
+
+    /// Forgets past trips and failures: the breaker is closing.
+    pub(crate) fn set_closed(&self) {
+        self.cell.trips.store(0, Ordering::Relaxed);
+        self.cell.last_wait.store(0, Ordering::Relaxed);
+        self.cell.consecutive_failures.store(0, Ordering::Relaxed);
+    }
+
+    /// Publishes `next` if the state is still `current`.
+    pub(crate) fn publish(&self, current: State, next: State) -> bool {
+        self.cell.update(current, next)
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.cell.claimed.store(false, Ordering::Release);
+    }
+}

@@ -1,0 +1,159 @@
+//! One breaker per endpoint, made on first use from a shared configuration.
+//!
+//! A service that calls many hosts wants a breaker per host: one failing
+//! host must not open the circuit for the others. Keys often come from
+//! outside (host names, tenant ids), so the registry is bounded: when full,
+//! it evicts the least recently used *closed* breaker — one that is
+//! protecting nothing — and refuses to grow further only if every breaker
+//! is open or half-open.
+
+use alloc::vec::Vec;
+use core::hash::Hash;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use resil_core::{CircuitState, Clock, ConfigError, Listener};
+
+use crate::{BreakerBuilder, CircuitBreaker};
+
+/// Breakers by key, sharing one configuration, at most `capacity` of them.
+///
+/// # Examples
+///
+/// ```
+/// use resil_breaker::{BreakerRegistry, CircuitBreaker};
+/// use resil_core::ManualClock;
+///
+/// let registry = BreakerRegistry::new(
+///     CircuitBreaker::builder().clock(ManualClock::new()).consecutive_failures(3),
+///     1_000,
+/// )?;
+/// let a = registry.get("api.example.com").expect("room for it");
+/// let again = registry.get("api.example.com").expect("the same one");
+/// a.force_open();
+/// assert_eq!(again.state(), resil_core::CircuitState::ForcedOpen);
+/// assert_eq!(registry.len(), 1);
+/// # Ok::<(), resil_core::ConfigError>(())
+/// ```
+#[derive(Debug)]
+pub struct BreakerRegistry<K, C: Clock + Clone, L: Listener + Clone> {
+    builder: BreakerBuilder<C, L>,
+    capacity: usize,
+    entries: Mutex<Entries<K, C, L>>,
+}
+
+#[derive(Debug)]
+struct Entries<K, C, L> {
+    by_key: HashMap<K, (CircuitBreaker<C, L>, u64)>,
+    /// A use counter: the entry with the smallest stamp was used longest ago.
+    clock: u64,
+}
+
+/// The registry is full of breakers that are open or half-open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("breaker registry is full ({capacity} breakers, none of them closed)")]
+pub struct RegistryFull {
+    capacity: usize,
+}
+
+impl<K, C, L> BreakerRegistry<K, C, L>
+where
+    K: Hash + Eq + Clone,
+    C: Clock + Clone,
+    L: Listener + Clone,
+{
+    /// A registry building each breaker from `builder`, holding at most
+    /// `capacity` breakers.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] if `capacity` is zero or `builder` is invalid (it is
+    /// validated once, here).
+    pub fn new(builder: BreakerBuilder<C, L>, capacity: usize) -> Result<Self, ConfigError> {
+        resil_core::error::check_count("capacity", capacity as u64, 1, "at least 1")?;
+        builder.clone().build()?;
+        Ok(BreakerRegistry {
+            builder,
+            capacity,
+            entries: Mutex::new(Entries {
+                by_key: HashMap::new(),
+                clock: 0,
+            }),
+        })
+    }
+
+    /// The breaker for `key`, made now if there is none.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryFull`] if `key` is new, the registry holds `capacity`
+    /// breakers and none of them is closed.
+    pub fn get(&self, key: K) -> Result<CircuitBreaker<C, L>, RegistryFull> {
+        let mut entries = self.lock();
+        entries.clock += 1;
+        let stamp = entries.clock;
+        if let Some((breaker, used)) = entries.by_key.get_mut(&key) {
+            *used = stamp;
+            return Ok(breaker.clone());
+        }
+        if entries.by_key.len() >= self.capacity {
+            let victim = entries
+                .by_key
+                .iter()
+                .filter(|(_, (breaker, _))| breaker.state() == CircuitState::Closed)
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(key, _)| key.clone());
+            match victim {
+                Some(victim) => {
+                    entries.by_key.remove(&victim);
+                }
+                None => {
+                    return Err(RegistryFull {
+                        capacity: self.capacity,
+                    });
+                }
+            }
+        }
+        // Validated in `new`; a failure here would mean the builder changed.
+        let breaker = match self.builder.clone().build() {
+            Ok(breaker) => breaker,
+            Err(_) => {
+                return Err(RegistryFull {
+                    capacity: self.capacity,
+                });
+            }
+        };
+        entries.by_key.insert(key, (breaker.clone(), stamp));
+        Ok(breaker)
+    }
+
+    /// Removes `key`'s breaker; clones already handed out keep working.
+    pub fn remove(&self, key: &K) -> Option<CircuitBreaker<C, L>> {
+        self.lock().by_key.remove(key).map(|(breaker, _)| breaker)
+    }
+
+    /// The keys and their breakers' states.
+    pub fn list(&self) -> Vec<(K, CircuitState)> {
+        self.lock()
+            .by_key
+            .iter()
+            .map(|(key, (breaker, _))| (key.clone(), breaker.state()))
+            .collect()
+    }
+
+    /// How many breakers it holds.
+    pub fn len(&self) -> usize {
+        self.lock().by_key.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries<K, C, L>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

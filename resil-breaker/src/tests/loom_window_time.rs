@@ -1,0 +1,137 @@
+//! The time window under every interleaving: concurrent records add up
+//! exactly, a record racing the recycling of its bucket is either expired
+//! with it or dropped (never left behind), a reader never sees an expired
+//! bucket, racing advances expire exactly
+//! the old buckets and keep the new record, and a record of the old period
+//! racing a reset never shows up in the new one.
+
+use core::time::Duration;
+
+use loom::thread;
+use resil_core::Instant;
+
+use crate::loom::Arc;
+use crate::window::{Sample, TimeWindow, Totals};
+
+const OK: Sample = Sample {
+    failure: false,
+    slow: false,
+};
+const FAILED: Sample = Sample {
+    failure: true,
+    slow: false,
+};
+
+fn totals(calls: u32, failures: u32, slow: u32) -> Totals {
+    Totals {
+        calls,
+        failures,
+        slow,
+    }
+}
+
+/// Two buckets of a second.
+fn two_seconds() -> Arc<TimeWindow> {
+    Arc::new(TimeWindow::new(Duration::from_secs(2), 2))
+}
+
+fn at(seconds: u64) -> Instant {
+    Instant::ZERO + Duration::from_secs(seconds)
+}
+
+/// The totals at `now` are exact, and agree with the buckets.
+fn assert_at_rest(window: &TimeWindow, now: Instant, expected: Totals) {
+    assert_eq!(window.totals(now), expected);
+    assert_eq!(window.raw_totals(), window.bucket_sum());
+    assert_eq!(window.raw_totals(), window.recount());
+}
+
+/// Two records in one bucket: both count.
+#[test]
+fn loom_time_concurrent_records_sum_exactly() {
+    loom::model(|| {
+        let window = two_seconds();
+        let other = Arc::clone(&window);
+        let recorder = thread::spawn(move || {
+            other.record(0, FAILED, at(1));
+        });
+        window.record(0, OK, at(1));
+        recorder.join().unwrap();
+        assert_at_rest(&window, at(1), totals(2, 1, 0));
+    });
+}
+
+/// A failure of epoch 0 races a record at epoch 2 that recycles its
+/// bucket: the failure is placed first and expired with the bucket, or
+/// dropped as too old. Either way only the new success remains.
+#[test]
+fn loom_time_record_racing_recycling_never_lingers() {
+    loom::model(|| {
+        let window = two_seconds();
+        let other = Arc::clone(&window);
+        let late = thread::spawn(move || {
+            let seen = other.record(0, FAILED, at(0));
+            assert!(seen.failures <= seen.calls);
+        });
+        window.record(0, OK, at(2));
+        late.join().unwrap();
+        assert_at_rest(&window, at(2), totals(1, 0, 0));
+    });
+}
+
+/// A reader at epoch 2 never sees the failure of epoch 0, even while
+/// another thread is still recycling its bucket: the window is published
+/// as moved only once its buckets are in place, and a reader that finds it
+/// behind does the work itself.
+#[test]
+fn loom_time_reader_never_sees_an_expired_bucket() {
+    loom::model(|| {
+        let window = two_seconds();
+        window.record(0, FAILED, at(0));
+        let other = Arc::clone(&window);
+        let recorder = thread::spawn(move || {
+            other.record(0, OK, at(2));
+        });
+        let seen = window.totals(at(2));
+        assert_eq!(seen.failures, 0, "{seen:?}");
+        recorder.join().unwrap();
+        assert_at_rest(&window, at(2), totals(1, 0, 0));
+    });
+}
+
+/// Two threads move the window at once (to epochs 2 and 3), recycling the
+/// same buckets, while one of them records at epoch 2: both old failures
+/// expire, and the new success is kept.
+#[test]
+fn loom_time_racing_advances_expire_exactly_the_old_buckets() {
+    loom::model(|| {
+        let window = two_seconds();
+        window.record(0, FAILED, at(0));
+        window.record(0, FAILED, at(1));
+        let other = Arc::clone(&window);
+        let reader = thread::spawn(move || {
+            let seen = other.totals(at(3));
+            assert!(seen.failures <= seen.calls);
+        });
+        window.record(0, OK, at(2));
+        reader.join().unwrap();
+        assert_at_rest(&window, at(3), totals(1, 0, 0));
+    });
+}
+
+/// A record of period 0 racing `reset(1)` and a record of period 1 in the
+/// same bucket: the new period holds exactly its own success.
+#[test]
+fn loom_time_stale_record_never_counts_after_reset() {
+    loom::model(|| {
+        let window = two_seconds();
+        let other = Arc::clone(&window);
+        let stale = thread::spawn(move || {
+            other.record(0, FAILED, at(1));
+        });
+        window.reset(1);
+        window.record(1, OK, at(1));
+        stale.join().unwrap();
+        assert_at_rest(&window, at(1), totals(1, 0, 0));
+    });
+}
