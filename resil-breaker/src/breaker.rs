@@ -226,6 +226,13 @@ impl<C: Clock, L: Listener> Shared<C, L> {
             self.finish_trial(ticket.generation, outcome, slow);
             return;
         }
+        // A permit from a closed period that has ended changes nothing. (The
+        // window also drops it once a new period begins; this check covers
+        // the open and half-open states in between, and the failure run.)
+        let state = self.cell.load();
+        if state.kind != CircuitState::Closed || state.generation != ticket.generation {
+            return;
+        }
         let failure = match outcome {
             Outcome::Ignored => return,
             Outcome::Success => {
@@ -314,7 +321,12 @@ impl<C: Clock, L: Listener> Shared<C, L> {
                     };
                     let wait_nanos = u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX);
                     let next_seed = SplitMix64::new(seed).next_u64();
-                    claim.set_open(now + wait, trips.saturating_add(1), wait_nanos, next_seed);
+                    // A manual trip does not grow the next automatic wait.
+                    let trips = match open {
+                        Some(OpenFor::Exactly(_)) => trips,
+                        _ => trips.saturating_add(1),
+                    };
+                    claim.set_open(now + wait, trips, wait_nanos, next_seed);
                 }
                 CircuitState::Closed => {
                     self.window.reset(next.generation, now);
@@ -324,7 +336,11 @@ impl<C: Clock, L: Listener> Shared<C, L> {
             }
             if claim.publish(state, next) {
                 drop(claim);
-                self.report(EventKind::breaker_transition(state.kind, to));
+                // `reset()` of a closed breaker starts a new period but is no
+                // change of state to report.
+                if state.kind != to {
+                    self.report(EventKind::breaker_transition(state.kind, to));
+                }
                 return;
             }
             // A lock-free update (a permit issued) raced us: decide again.

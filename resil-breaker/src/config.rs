@@ -55,6 +55,9 @@ impl SlidingWindow {
     }
 }
 
+/// `minimum_calls` when none is set (capped at a count window's size).
+const DEFAULT_MINIMUM_CALLS: u32 = 100;
+
 /// The validated, non-generic configuration the state machine reads.
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
@@ -63,7 +66,8 @@ pub(crate) struct Config {
     pub(crate) slow_call_duration: Duration,
     pub(crate) consecutive_failures: Option<u32>,
     pub(crate) window: SlidingWindow,
-    pub(crate) minimum_calls: u32,
+    /// `None` until set: then the smaller of 100 and a count window's size.
+    pub(crate) minimum_calls: Option<u32>,
     pub(crate) wait: Backoff,
     pub(crate) half_open_permits: u32,
 }
@@ -77,8 +81,8 @@ pub(crate) struct Config {
 /// - `failure_rate`: 0.5 — open when half the calls in the window fail
 /// - slow-call detection: off; [`slow_calls`](Self::slow_calls) turns it on
 /// - `consecutive_failures`: off
-/// - `window`: the last 100 calls, and `minimum_calls`: 100 — a rate over
-///   fewer calls is noise
+/// - `window`: the last 100 calls, and `minimum_calls`: 100 (or a smaller
+///   count window's size) — a rate over fewer calls is noise
 /// - `wait`: 60s in the open state, the same after every trip;
 ///   [`wait_backoff`](Self::wait_backoff) makes it grow
 /// - `half_open_permits`: 10 trial calls decide between closing and reopening
@@ -101,7 +105,7 @@ impl CircuitBreaker {
                 slow_call_duration: Duration::from_secs(60),
                 consecutive_failures: None,
                 window: SlidingWindow::count(100),
-                minimum_calls: 100,
+                minimum_calls: None,
                 wait: Backoff::constant(Duration::from_secs(60))
                     .build()
                     .unwrap_or_default(),
@@ -144,7 +148,7 @@ impl<C, L> BreakerBuilder<C, L> {
 
     /// How many calls the window must hold before a rate can open the breaker.
     pub fn minimum_calls(mut self, calls: u32) -> Self {
-        self.config.minimum_calls = calls;
+        self.config.minimum_calls = Some(calls);
         self
     }
 
@@ -220,12 +224,12 @@ impl<C: Clock, L: Listener> BreakerBuilder<C, L> {
         if let Some(failures) = config.consecutive_failures {
             check_count("consecutive_failures", failures.into(), 1, "at least 1")?;
         }
-        check_count(
-            "minimum_calls",
-            config.minimum_calls.into(),
-            1,
-            "at least 1",
-        )?;
+        let minimum_calls = match (config.minimum_calls, config.window) {
+            (Some(calls), _) => calls,
+            (None, SlidingWindow::Count { size }) => size.min(DEFAULT_MINIMUM_CALLS),
+            (None, _) => DEFAULT_MINIMUM_CALLS,
+        };
+        check_count("minimum_calls", minimum_calls.into(), 1, "at least 1")?;
         check_count(
             "half_open_permits",
             config.half_open_permits.into(),
@@ -251,7 +255,7 @@ impl<C: Clock, L: Listener> BreakerBuilder<C, L> {
                 }
                 resil_core::error::check_ordered(
                     "minimum_calls",
-                    config.minimum_calls,
+                    minimum_calls,
                     "window size",
                     size,
                 )?;
@@ -275,8 +279,12 @@ impl<C: Clock, L: Listener> BreakerBuilder<C, L> {
                 }
             }
         }
+        let config = Config {
+            minimum_calls: Some(minimum_calls),
+            ..self.config
+        };
         Ok(CircuitBreaker::new(
-            self.config,
+            config,
             self.name,
             self.clock,
             self.listener,

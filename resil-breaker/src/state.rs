@@ -205,7 +205,7 @@ pub(crate) fn should_trip(
     {
         return Some(Cause::ConsecutiveFailures);
     }
-    if totals.calls < config.minimum_calls {
+    if totals.calls < config.minimum_calls.unwrap_or(1) {
         return None;
     }
     rate_exceeded(totals, config)
@@ -245,7 +245,7 @@ mod tests {
             slow_call_duration: Duration::from_secs(1),
             consecutive_failures: Some(5),
             window: SlidingWindow::count(10),
-            minimum_calls: 4,
+            minimum_calls: Some(4),
             wait: resil_core::Backoff::default(),
             half_open_permits: permits,
         }
@@ -425,7 +425,7 @@ mod tests {
                 totals(0, 0, 0),
                 0,
                 &Config {
-                    minimum_calls: 1,
+                    minimum_calls: Some(1),
                     ..c
                 }
             ),

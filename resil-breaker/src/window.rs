@@ -23,8 +23,9 @@
 //! it was, and must not count against the fresh window. Every record
 //! therefore names the *period* of its permit, and a window counts only
 //! records of the period it is in. Each reset also starts a new internal
-//! *epoch* (resets so far), and the words that a record updates carry the
-//! epoch's low bits: an update computed before a reset cannot land after it.
+//! *generation* (resets so far), and the words that a record updates carry
+//! the generation's low bits: an update computed before a reset cannot land
+//! after it.
 //!
 //! # What both windows guarantee, whatever the interleaving
 //!
@@ -34,11 +35,14 @@
 //! - **Exact at rest.** When no record is in flight, the totals are exactly
 //!   what the window holds.
 //! - **Never under, never wrapped.** A record counts its outcome *before*
-//!   publishing it and the thread that evicts an outcome uncounts it *after*
-//!   unpublishing it, so with k records in flight each total is at most k
-//!   above what the window holds, and never below. Reads clamp
+//!   publishing it, and the thread that evicts outcomes (a slot overwritten,
+//!   a bucket expired) uncounts them *after* unpublishing them. So the
+//!   totals are never below what the window holds, and above it only by
+//!   what operations in flight are moving: one outcome per record, one
+//!   bucket per expiry between its two steps. Reads clamp
 //!   `failures ≤ calls` and `slow ≤ calls` (and `calls ≤ size` for a count
-//!   window): a rate computed from them is never above 1.
+//!   window): a rate computed from them is never above 1. No counter ever
+//!   carries into its neighbour.
 //! - **Stale records stay out.** A record of period p racing `reset(q)` is
 //!   either counted before the reset (and erased by it) or not counted at
 //!   all, never counted in q. Records of q made before `reset(q)` has taken

@@ -143,8 +143,3 @@ pub use instant::Instant;
 pub use sleep::ThreadSleeper;
 pub use sleep::{BlockingSleeper, Sleeper};
 pub use timeout::{Elapsed, timeout};
-
-/// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;

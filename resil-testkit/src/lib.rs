@@ -6,13 +6,15 @@
 //! closure with [`allocations_during`]. Counts are per thread, so tests
 //! running in parallel do not disturb each other.
 //!
-//! ```ignore
+//! ```
 //! use resil_testkit::{CountingAllocator, allocations_during};
 //!
 //! #[global_allocator]
 //! static ALLOCATOR: CountingAllocator = CountingAllocator;
 //!
-//! let (_, allocations) = allocations_during(|| 1 + 1);
+//! let (_, allocations) = allocations_during(|| std::hint::black_box(vec![1u8; 8]));
+//! assert_eq!(allocations, 1);
+//! let (_, allocations) = allocations_during(|| std::hint::black_box([1u8; 8]));
 //! assert_eq!(allocations, 0);
 //! ```
 
@@ -113,3 +115,8 @@ pub fn run_virtual<F: core::future::Future>(
         }
     }
 }
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -2,30 +2,46 @@
 //! half-open admits exactly its permits, dropped permits free their slot,
 //! and stale outcomes change nothing.
 
+use alloc::boxed::Box;
+use alloc::sync::Arc as StdArc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering as StdOrdering};
 use core::time::Duration;
-use std::sync::Arc as StdArc;
-use std::sync::atomic::{AtomicUsize, Ordering as StdOrdering};
-use std::vec::Vec;
 
 use loom::thread;
 use resil_core::{CircuitState, Event, EventKind, ManualClock, listener_fn};
 
+use crate::loom::{Arc, AtomicU64, Ordering};
 use crate::{CircuitBreaker, OwnedPermit};
 
-type Breaker = CircuitBreaker<
-    ManualClock,
-    resil_core::FnListener<std::boxed::Box<dyn Fn(&Event<'_>) + Send + Sync>>,
->;
+/// A line every thread of a model crosses first, with a relaxed
+/// read-modify-write that orders nothing. It works around tokio-rs/loom#392:
+/// loom does not preempt a spawned thread whose first operation is an atomic
+/// load (as `try_acquire`'s is), and so would miss interleavings.
+#[derive(Clone)]
+struct Start(Arc<AtomicU64>);
+
+impl Start {
+    fn new() -> Self {
+        Start(Arc::new(AtomicU64::new(0)))
+    }
+
+    fn cross(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+type Breaker =
+    CircuitBreaker<ManualClock, resil_core::FnListener<Box<dyn Fn(&Event<'_>) + Send + Sync>>>;
 
 /// A breaker that counts its transitions into `transitions`.
 fn breaker(permits: u32, transitions: &StdArc<AtomicUsize>) -> Breaker {
     let counter = StdArc::clone(transitions);
-    let count: std::boxed::Box<dyn Fn(&Event<'_>) + Send + Sync> =
-        std::boxed::Box::new(move |event: &Event<'_>| {
-            if let EventKind::BreakerTransition { .. } = event.kind {
-                counter.fetch_add(1, StdOrdering::SeqCst);
-            }
-        });
+    let count: Box<dyn Fn(&Event<'_>) + Send + Sync> = Box::new(move |event: &Event<'_>| {
+        if let EventKind::BreakerTransition { .. } = event.kind {
+            counter.fetch_add(1, StdOrdering::SeqCst);
+        }
+    });
     CircuitBreaker::builder()
         .consecutive_failures(1)
         .half_open_permits(permits)
@@ -41,12 +57,15 @@ fn loom_concurrent_failures_open_the_breaker_exactly_once() {
     loom::model(|| {
         let transitions = StdArc::new(AtomicUsize::new(0));
         let breaker = breaker(1, &transitions);
-        let other = breaker.clone();
+        let (other, start) = (breaker.clone(), Start::new());
+        let line = start.clone();
         let handle = thread::spawn(move || {
+            line.cross();
             if let Ok(permit) = other.try_acquire() {
                 permit.failure();
             }
         });
+        start.cross();
         if let Ok(permit) = breaker.try_acquire() {
             permit.failure();
         }
@@ -62,9 +81,16 @@ fn loom_half_open_admits_exactly_its_permits() {
         let transitions = StdArc::new(AtomicUsize::new(0));
         let breaker = breaker(1, &transitions);
         breaker.open_for(Duration::ZERO);
-        let take = |b: Breaker| thread::spawn(move || b.try_acquire_owned().ok());
-        let a = take(breaker.clone());
-        let b = take(breaker.clone());
+        let start = Start::new();
+        let take = |b: Breaker, line: Start| {
+            thread::spawn(move || {
+                line.cross();
+                b.try_acquire_owned().ok()
+            })
+        };
+        let a = take(breaker.clone(), start.clone());
+        let b = take(breaker.clone(), start.clone());
+        start.cross();
         let mine = breaker.try_acquire_owned().ok();
         let permits: Vec<OwnedPermit<_, _>> = [a.join().unwrap(), b.join().unwrap(), mine]
             .into_iter()
@@ -81,10 +107,13 @@ fn loom_a_dropped_permit_frees_its_half_open_slot() {
         let transitions = StdArc::new(AtomicUsize::new(0));
         let breaker = breaker(1, &transitions);
         breaker.open_for(Duration::ZERO);
-        let other = breaker.clone();
+        let (other, start) = (breaker.clone(), Start::new());
+        let line = start.clone();
         let handle = thread::spawn(move || {
+            line.cross();
             drop(other.try_acquire_owned());
         });
+        start.cross();
         drop(breaker.try_acquire_owned());
         handle.join().unwrap();
         // Every permit was dropped unrecorded, so the slot is free again.
@@ -100,11 +129,14 @@ fn loom_a_stale_outcome_never_flips_a_newer_state() {
         let transitions = StdArc::new(AtomicUsize::new(0));
         let breaker = breaker(1, &transitions);
         let permit = breaker.try_acquire_owned().unwrap();
-        let other = breaker.clone();
+        let (other, start) = (breaker.clone(), Start::new());
+        let line = start.clone();
         let handle = thread::spawn(move || {
+            line.cross();
             other.force_open();
             other.reset();
         });
+        start.cross();
         // Issued while closed in generation 0; recorded whenever.
         permit.failure();
         handle.join().unwrap();

@@ -5,7 +5,7 @@
 
 use loom::thread;
 
-use crate::loom::Arc;
+use crate::loom::{Arc, AtomicU64, Ordering};
 use crate::window::{CountWindow, Sample, Totals};
 
 const OK: Sample = Sample {
@@ -29,6 +29,23 @@ fn totals(calls: u32, failures: u32, slow: u32) -> Totals {
     }
 }
 
+/// A line every thread of a model crosses first, with a read-modify-write
+/// (relaxed: it orders nothing). It works around tokio-rs/loom#392: loom
+/// never preempts a spawned thread whose first operation is an atomic load
+/// (as every window operation's is), and so would miss most interleavings.
+#[derive(Clone)]
+struct Start(Arc<AtomicU64>);
+
+impl Start {
+    fn new() -> Self {
+        Start(Arc::new(AtomicU64::new(0)))
+    }
+
+    fn cross(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// The totals are exact, and agree with the ring slot by slot.
 fn assert_at_rest(window: &CountWindow, expected: Totals) {
     assert_eq!(window.totals(), expected);
@@ -46,10 +63,13 @@ fn assert_sane(seen: Totals, size: u32) {
 fn loom_count_concurrent_records_sum_exactly() {
     loom::model(|| {
         let window = Arc::new(CountWindow::new(2));
-        let other = Arc::clone(&window);
+        let start = Start::new();
+        let (other, line) = (Arc::clone(&window), start.clone());
         let recorder = thread::spawn(move || {
+            line.cross();
             other.record(0, FAILED);
         });
+        start.cross();
         window.record(0, SLOW);
         recorder.join().unwrap();
         assert_at_rest(&window, totals(2, 1, 1));
@@ -63,13 +83,18 @@ fn loom_count_concurrent_records_sum_exactly() {
 fn loom_count_records_sharing_a_slot_lose_nothing() {
     loom::model(|| {
         let window = Arc::new(CountWindow::new(2));
-        let handles: std::vec::Vec<_> = [FAILED, SLOW]
+        let start = Start::new();
+        let handles: alloc::vec::Vec<_> = [FAILED, SLOW]
             .into_iter()
             .map(|sample| {
-                let window = Arc::clone(&window);
-                thread::spawn(move || assert_sane(window.record(0, sample), 2))
+                let (window, line) = (Arc::clone(&window), start.clone());
+                thread::spawn(move || {
+                    line.cross();
+                    assert_sane(window.record(0, sample), 2);
+                })
             })
             .collect();
+        start.cross();
         assert_sane(window.record(0, FAILED), 2);
         assert_sane(window.totals(), 2);
         for handle in handles {
@@ -86,10 +111,13 @@ fn loom_count_records_sharing_a_slot_lose_nothing() {
 fn loom_count_stale_record_never_counts_after_reset() {
     loom::model(|| {
         let window = Arc::new(CountWindow::new(2));
-        let other = Arc::clone(&window);
+        let start = Start::new();
+        let (other, line) = (Arc::clone(&window), start.clone());
         let stale = thread::spawn(move || {
+            line.cross();
             other.record(0, FAILED);
         });
+        start.cross();
         window.reset(1);
         window.record(1, OK);
         stale.join().unwrap();
@@ -104,10 +132,13 @@ fn loom_count_stale_record_never_counts_after_reset() {
 fn loom_count_stale_record_evicting_a_new_one_is_uncounted() {
     loom::model(|| {
         let window = Arc::new(CountWindow::new(1));
-        let other = Arc::clone(&window);
+        let start = Start::new();
+        let (other, line) = (Arc::clone(&window), start.clone());
         let stale = thread::spawn(move || {
+            line.cross();
             other.record(0, FAILED);
         });
+        start.cross();
         window.reset(1);
         window.record(1, OK);
         stale.join().unwrap();

@@ -10,27 +10,27 @@
 //! Three kinds of atomic hold the state:
 //!
 //! - `current` (`u64`): the breaker's period (low 32 bits) and the window's
-//!   **epoch**, the number of resets so far (high 32 bits, wrapping), read
-//!   together in one load.
+//!   **generation**, the number of resets so far (high 32 bits, wrapping),
+//!   read together in one load.
 //! - Each **slot** (`u32`): an occupied bit, a failure bit, a slow bit and
-//!   the low 29 bits of the epoch the outcome was recorded in. A slot of
-//!   another epoch counts as empty, so a reset does not touch the ring: it
-//!   costs the same for a window of 1 and of 100,000.
+//!   the low 29 bits of the generation the outcome was recorded in. A slot
+//!   of another generation counts as empty, so a reset does not touch the
+//!   ring: it costs the same for a window of 1 and of 100,000.
 //! - **`totals`** (`u64`, a [`Tally`]): calls, failures and slow calls in
-//!   18 bits each, tagged with the low 10 bits of the epoch they count.
-//!   Every update is a compare-and-swap that checks the tag, so an update
-//!   computed in one epoch cannot land in the next.
+//!   18 bits each, tagged with the low 10 bits of the generation they
+//!   count. Every update is a compare-and-swap that checks the tag, so an
+//!   update computed in one generation cannot land in the next.
 //!
 //! # A record, step by step
 //!
 //! 1. Load `current`. A permit of another period is not counted.
 //! 2. **Count first**: add the outcome to the totals, if they are still
-//!    tagged with the epoch of step 1 (if not, a reset has happened since:
-//!    not counted, nothing else is touched).
-//! 3. Claim a slot and swap the outcome in, stamped with that epoch.
-//! 4. **Uncount after**: if the outcome swapped out belongs to the epoch
-//!    current *now* (loaded after the swap), subtract it from the totals,
-//!    if they are tagged with that epoch.
+//!    tagged with the generation of step 1 (if not, a reset has happened
+//!    since: not counted, nothing else is touched).
+//! 3. Claim a slot and swap the outcome in, stamped with that generation.
+//! 4. **Uncount after**: if the outcome swapped out belongs to the
+//!    generation current *now* (loaded after the swap), subtract it from
+//!    the totals, if they are tagged with that generation.
 //!
 //! Every outcome is counted before any thread can see it in a slot, and
 //! uncounted only by the one thread that swapped it out, after the swap
@@ -38,12 +38,12 @@
 //! the totals are never below what the ring holds, and above it only by
 //! the records between their steps 2 and 4.
 //!
-//! Step 4 is relative to the current epoch, not the recorder's. That is
-//! what keeps a stale record harmless: a record of epoch e that passed
-//! step 2 just before a reset to e + 1, and then evicts an outcome of
-//! e + 1 from its slot, subtracts that outcome from the e + 1 totals; the
-//! slot now holds an e outcome, which counts as empty. The ring has lost
-//! one outcome of e + 1 to a stale one, and the totals agree.
+//! Step 4 is relative to the current generation, not the recorder's. That
+//! is what keeps a stale record harmless: a record of generation g that
+//! passed step 2 just before a reset to g + 1, and then evicts an outcome
+//! of g + 1 from its slot, subtracts that outcome from the g + 1 totals;
+//! the slot now holds a g outcome, which counts as empty. The ring has lost
+//! one outcome of g + 1 to a stale one, and the totals agree.
 //!
 //! # Two records on one slot
 //!
@@ -58,24 +58,28 @@
 //!
 //! # Reset
 //!
-//! A reset moves `current` to the new period and the next epoch, then
-//! replaces the totals with empty ones tagged with that epoch — unless a
-//! later reset has moved `current` on in between, in which case the later
+//! A reset moves `current` to the new period and the next generation, then
+//! replaces the totals with empty ones tagged with that generation, unless
+//! a later reset has moved `current` on in between, in which case the later
 //! reset installs its own (the totals are loaded before `current`, so a
 //! slow reset can never overwrite a newer one's totals). Records of the new
-//! period arriving before the totals are re-tagged are not counted.
+//! period arriving before the totals are re-tagged are not counted. The
+//! cost is the same whatever the size: the ring is left as it is.
 //!
 //! # Limits
 //!
-//! - `size` ≤ [`MAX_COUNT_WINDOW`](super::MAX_COUNT_WINDOW) (100,000). With
-//!   18-bit counters (262,143), a full window can take 162,143 records in
-//!   flight before a counter saturates; if one ever did, it would stop at
-//!   its maximum rather than carry into its neighbour, and the totals would
-//!   stay that much low until the next reset.
-//! - The 10-bit tag on the totals: an update lands in the wrong epoch only
-//!   if 1,024 resets happen while one record is between its steps 1 and 4.
-//! - The 29-bit epoch in a slot: an outcome reads as current again only if
-//!   its slot is not overwritten during 2^29 resets.
+//! - `size` ≤ [`MAX_COUNT_WINDOW`](super::MAX_COUNT_WINDOW) (100,000).
+//!   With 18-bit counters (262,143), a full window can take 162,143 records
+//!   in flight at once before a counter saturates; if one ever did, it
+//!   would stop at its maximum rather than carry into its neighbour (and
+//!   the totals would then run low by what it missed, until the next
+//!   reset).
+//! - The 10-bit tag on the totals: an update lands in the wrong generation
+//!   only if 1,024 resets (full close cycles of the breaker) happen while
+//!   one record is between its steps 1 and 4. The totals would then be off
+//!   by that one outcome until the next reset.
+//! - The 29-bit generation in a slot: an outcome reads as current again
+//!   only if its slot is not overwritten during 2^29 resets.
 
 use alloc::boxed::Box;
 use core::fmt;
@@ -83,12 +87,12 @@ use core::fmt;
 use super::{Sample, Tally, Totals};
 use crate::loom::{AtomicU32, AtomicU64, Ordering};
 
-/// The totals word: 18-bit counters and a 10-bit epoch tag.
+/// The totals word: 18-bit counters and a 10-bit generation tag.
 type Counts = Tally<18>;
 
-/// Epoch bits kept in a slot.
-const SLOT_EPOCH_BITS: u32 = 29;
-const SLOT_EPOCH_MASK: u32 = (1 << SLOT_EPOCH_BITS) - 1;
+/// Generation bits kept in a slot.
+const SLOT_GENERATION_BITS: u32 = 29;
+const SLOT_GENERATION_MASK: u32 = (1 << SLOT_GENERATION_BITS) - 1;
 const OCCUPIED: u32 = 1;
 const FAILURE: u32 = 1 << 1;
 const SLOW: u32 = 1 << 2;
@@ -100,9 +104,9 @@ pub(crate) struct CountWindow {
     /// Records ever placed: the next one goes to `cursor % size`. A `u64`
     /// never wraps (at a record a nanosecond, it would take 584 years).
     cursor: AtomicU64,
-    /// The period (low 32 bits) and epoch (high 32 bits).
+    /// The period (low 32 bits) and generation (high 32 bits).
     current: AtomicU64,
-    /// The running totals of the current epoch, tagged with its low bits.
+    /// The running totals of the current generation, tagged with its low bits.
     totals: AtomicU64,
     /// `slots.len()`.
     size: u32,
@@ -123,30 +127,31 @@ impl CountWindow {
 
     /// Records `sample` in `period`, returning the totals right after.
     pub(crate) fn record(&self, period: u32, sample: Sample) -> Totals {
-        // 1. Which period and epoch the window is in.
-        let (current_period, epoch) = unpack_current(self.current.load(Ordering::Acquire));
+        // 1. Which period and generation the window is in.
+        let (current_period, generation) = unpack_current(self.current.load(Ordering::Acquire));
         if current_period != period {
             return self.totals();
         }
         // 2. Count first.
-        let Some(mut after) = self.update(epoch, |counts| counts.plus(Counts::one(sample))) else {
+        let Some(mut after) = self.update(generation, |counts| counts.plus(Counts::one(sample)))
+        else {
             return self.totals(); // A reset has begun since step 1.
         };
         // 3. Publish, evicting the slot's previous outcome.
         let slot = self.cursor.fetch_add(1, Ordering::Relaxed) % u64::from(self.size);
-        let new = slot_word(epoch, sample);
+        let new = slot_word(generation, sample);
         let old = self.slots[slot as usize].swap(new, Ordering::AcqRel);
-        // 4. Uncount the evicted outcome if it is counted in the epoch now current.
-        let (_, now) = unpack_current(self.current.load(Ordering::Acquire));
+        // 4. Uncount the evicted outcome if it is counted in the generation now current.
+        let (_, latest) = unpack_current(self.current.load(Ordering::Acquire));
         match slot_sample(old) {
-            Some(evicted) if slot_epoch(old) == now & SLOT_EPOCH_MASK => {
-                match self.update(now, |counts| counts.minus(Counts::one(evicted))) {
+            Some(evicted) if slot_generation(old) == latest & SLOT_GENERATION_MASK => {
+                match self.update(latest, |counts| counts.minus(Counts::one(evicted))) {
                     Some(counts) => after = counts,
                     None => return self.totals(),
                 }
             }
             // A reset since step 1: what was counted has been erased.
-            _ if now != epoch => return self.totals(),
+            _ if latest != generation => return self.totals(),
             _ => {}
         }
         after.totals(self.size.into())
@@ -160,25 +165,25 @@ impl CountWindow {
     /// Empties the window and starts `period`.
     pub(crate) fn reset(&self, period: u32) {
         let mut current = self.current.load(Ordering::Acquire);
-        let epoch = loop {
-            let (_, epoch) = unpack_current(current);
-            let next = pack_current(period, epoch.wrapping_add(1));
+        let generation = loop {
+            let (_, generation) = unpack_current(current);
+            let next = pack_current(period, generation.wrapping_add(1));
             match self
                 .current
                 .compare_exchange(current, next, Ordering::AcqRel, Ordering::Acquire)
             {
-                Ok(_) => break epoch.wrapping_add(1),
+                Ok(_) => break generation.wrapping_add(1),
                 Err(actual) => current = actual,
             }
         };
-        let empty = Counts::empty(epoch.into()).0;
+        let empty = Counts::empty(generation.into()).0;
         loop {
             // The totals first, then `current`: if these totals were
             // installed by a later reset, its move of `current` is visible
             // below and this reset steps aside.
             let totals = self.totals.load(Ordering::Acquire);
-            let (_, now) = unpack_current(self.current.load(Ordering::Acquire));
-            if now != epoch {
+            let (_, latest) = unpack_current(self.current.load(Ordering::Acquire));
+            if latest != generation {
                 return; // A later reset owns the totals.
             }
             if self
@@ -191,10 +196,10 @@ impl CountWindow {
         }
     }
 
-    /// Applies `change` to the totals while they are tagged with `epoch`;
+    /// Applies `change` to the totals while they are tagged with `generation`;
     /// `None` (and no change) once they are not.
-    fn update(&self, epoch: u32, change: impl Fn(Counts) -> Counts) -> Option<Counts> {
-        let tag = Counts::empty(epoch.into()).tag();
+    fn update(&self, generation: u32, change: impl Fn(Counts) -> Counts) -> Option<Counts> {
+        let tag = Counts::empty(generation.into()).tag();
         let mut word = self.totals.load(Ordering::Acquire);
         loop {
             let counts = Counts::from_bits(word);
@@ -216,11 +221,11 @@ impl CountWindow {
     /// equal once no record is in flight.
     #[cfg(test)]
     pub(crate) fn recount(&self) -> Totals {
-        let (_, epoch) = unpack_current(self.current.load(Ordering::Acquire));
+        let (_, generation) = unpack_current(self.current.load(Ordering::Acquire));
         let mut counts = Counts::empty(0);
         for slot in self.slots.iter() {
             let word = slot.load(Ordering::Acquire);
-            if slot_epoch(word) == epoch & SLOT_EPOCH_MASK {
+            if slot_generation(word) == generation & SLOT_GENERATION_MASK {
                 if let Some(sample) = slot_sample(word) {
                     counts = counts.plus(Counts::one(sample));
                 }
@@ -238,28 +243,28 @@ impl CountWindow {
 
 impl fmt::Debug for CountWindow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (period, epoch) = unpack_current(self.current.load(Ordering::Acquire));
+        let (period, generation) = unpack_current(self.current.load(Ordering::Acquire));
         f.debug_struct("CountWindow")
             .field("size", &self.size)
             .field("period", &period)
-            .field("epoch", &epoch)
+            .field("generation", &generation)
             .field("totals", &self.totals())
             .finish_non_exhaustive()
     }
 }
 
-const fn pack_current(period: u32, epoch: u32) -> u64 {
-    ((epoch as u64) << 32) | period as u64
+const fn pack_current(period: u32, generation: u32) -> u64 {
+    ((generation as u64) << 32) | period as u64
 }
 
-/// `(period, epoch)`.
+/// `(period, generation)`.
 const fn unpack_current(word: u64) -> (u32, u32) {
     (word as u32, (word >> 32) as u32)
 }
 
-/// A slot holding `sample`, recorded in `epoch`.
-const fn slot_word(epoch: u32, sample: Sample) -> u32 {
-    let mut word = ((epoch & SLOT_EPOCH_MASK) << 3) | OCCUPIED;
+/// A slot holding `sample`, recorded in `generation`.
+const fn slot_word(generation: u32, sample: Sample) -> u32 {
+    let mut word = ((generation & SLOT_GENERATION_MASK) << 3) | OCCUPIED;
     if sample.failure {
         word |= FAILURE;
     }
@@ -280,16 +285,16 @@ const fn slot_sample(word: u32) -> Option<Sample> {
     })
 }
 
-/// The low bits of the epoch a slot was written in.
-const fn slot_epoch(word: u32) -> u32 {
+/// The low bits of the generation a slot was written in.
+const fn slot_generation(word: u32) -> u32 {
     word >> 3
 }
 
 #[cfg(all(test, not(resil_loom)))]
 mod tests {
-    use std::collections::VecDeque;
-    use std::sync::Arc;
-    use std::vec::Vec;
+    use alloc::collections::VecDeque;
+    use alloc::sync::Arc;
+    use alloc::vec::Vec;
 
     use proptest::prelude::*;
 
@@ -371,7 +376,7 @@ mod tests {
         assert_eq!(window.record(6, FAILED), totals(0, 0, 0));
         assert_eq!(window.record(7, OK), totals(1, 0, 0));
         // The two failures of period 0 are still in their slots, stamped with
-        // the old epoch: overwriting them must not subtract them again.
+        // the old generation: overwriting them must not subtract them again.
         for _ in 0..4 {
             window.record(7, OK);
         }

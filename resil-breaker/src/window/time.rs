@@ -56,15 +56,21 @@
 //! Every counted outcome is in the totals before it is in a bucket, and a
 //! bucket's contents leave the totals only after they have left the bucket,
 //! so the totals never fall below the buckets, whatever the interleaving.
+//! The price is the converse: a read that races a recycling between its two
+//! steps (bucket emptied, totals not yet reduced) still sees that bucket.
+//! Once the recycling thread has finished, nobody does, and `head` is
+//! published only after its buckets are finished.
 //!
 //! # A record racing the recycling of its bucket
 //!
 //! Exactly one of: the record is placed first, and the recycling removes
-//! it with the rest of the bucket (it counted while its epoch was in the
-//! window, as if it had been recorded a little earlier); or the recycling
-//! comes first, and the record is dropped (its epoch has left the window).
-//! A record is never placed in a newer use of its bucket, save for one
-//! race noted under Limits, where it counts as if recorded when it landed.
+//! it with the rest of the bucket (it counted, as an outcome of its own
+//! epoch, until that epoch left the window); or the recycling comes first,
+//! and the record is dropped (its epoch has left the window). The totals
+//! end the same either way.
+//! A record is never placed in a newer use of its bucket (it checks the
+//! stamp again after reading the counts), save for one race noted under
+//! Limits, where it counts as if recorded when it landed.
 //!
 //! # Reset
 //!
@@ -95,12 +101,12 @@
 //! - Epochs stop at 2^63 − 1 (292 years after the clock's origin at a
 //!   width of 1 ns; out of reach at 2 ns or more).
 //! - The 3-bit generation tag: a record of an old period can be counted in
-//!   a new one only if 8 resets happen while it is between its steps 1 and
-//!   4 (each reset is a full open-and-close cycle of the breaker). A record
+//!   a new one only if a multiple of 8 resets happen while it is between
+//!   its steps 1 and 4 (each reset is a full close cycle of the breaker). A record
 //!   can land in a newer use of its bucket only if the bucket is recycled
-//!   twice while it is between loading the bucket and placing, and ends
-//!   with exactly the counts it had. Neither race can make the totals
-//!   disagree with the buckets.
+//!   twice (two windows pass) between its last look at the bucket and its
+//!   compare-and-swap, and ends with exactly the counts it had. Neither
+//!   race can make the totals disagree with the buckets.
 
 use alloc::boxed::Box;
 use core::cmp::Ordering as Order;
@@ -446,6 +452,25 @@ impl TimeWindow {
     }
 }
 
+#[cfg(test)]
+impl TimeWindow {
+    /// Whether every bucket is settled and holds nothing older than the
+    /// window at `now`: what must hold once `totals(now)` has returned,
+    /// whatever other threads are doing.
+    pub(crate) fn holds_nothing_older_than(&self, now: Instant) -> bool {
+        let newest = self.epoch(now);
+        self.buckets.iter().enumerate().all(|(index, bucket)| {
+            let counts = Counts::from_bits(bucket.counts.load(Ordering::Acquire));
+            let stamp = bucket.stamp.load(Ordering::Acquire);
+            let epoch = stamp_lap(stamp) * self.len() + index as u64;
+            let fresh = newest - epoch.min(newest) < self.len();
+            // A bucket whose counts lag its stamp may hold anything.
+            let settled = phase(counts) == stamp_phase(stamp);
+            counts.is_zero() || (fresh && settled)
+        })
+    }
+}
+
 impl fmt::Debug for TimeWindow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (period, generation) = unpack_current(self.current.load(Ordering::Acquire));
@@ -496,10 +521,10 @@ const fn generation_tag(counts: Counts) -> u32 {
 
 #[cfg(all(test, not(resil_loom)))]
 mod tests {
-    use std::collections::VecDeque;
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, AtomicU64 as StdAtomicU64, Ordering as StdOrdering};
-    use std::vec::Vec;
+    use alloc::collections::VecDeque;
+    use alloc::sync::Arc;
+    use alloc::vec::Vec;
+    use core::sync::atomic::{AtomicBool, AtomicU64 as StdAtomicU64, Ordering as StdOrdering};
 
     use proptest::prelude::*;
 
@@ -551,6 +576,12 @@ mod tests {
         );
     }
 
+    /// After a read at `now`, no bucket holds anything older than the window.
+    fn assert_expired(window: &TimeWindow, now: Instant) {
+        window.totals(now);
+        assert!(window.holds_nothing_older_than(now), "{window:?}");
+    }
+
     #[test]
     fn counts_a_known_sequence_exactly() {
         let window = four_seconds();
@@ -575,6 +606,7 @@ mod tests {
         assert_eq!(window.totals(at(5.5)), totals(2, 0, 1));
         assert_eq!(window.totals(at(6.0)), totals(1, 0, 0));
         assert_eq!(window.totals(at(7.0)), totals(0, 0, 0));
+        assert_expired(&window, at(7.0));
         assert_consistent(&window);
     }
 
@@ -587,6 +619,7 @@ mod tests {
         assert_eq!(window.totals(at(3.0)), totals(4, 4, 0));
         // A quiet day.
         assert_eq!(window.totals(at(86_400.0)), totals(0, 0, 0));
+        assert_expired(&window, at(86_400.0));
         assert_consistent(&window);
         assert_eq!(window.record(0, OK, at(86_400.5)), totals(1, 0, 0));
         assert_consistent(&window);
@@ -872,6 +905,7 @@ mod tests {
             };
             let mut clock = start;
             for op in ops {
+                let moves_to_the_clock = !matches!(op, Op::Record { .. });
                 let (got, want) = match op {
                     Op::Record { sample, lag } => {
                         let now = clock.saturating_sub(lag);
@@ -913,6 +947,9 @@ mod tests {
                 prop_assert_eq!(got, want);
                 prop_assert_eq!(window.raw_totals(), window.bucket_sum());
                 prop_assert_eq!(window.raw_totals(), window.recount());
+                if moves_to_the_clock {
+                    prop_assert!(window.holds_nothing_older_than(Instant::from_nanos(clock)));
+                }
             }
         }
     }
