@@ -35,10 +35,28 @@ impl SplitMix64 {
         SplitMix64 { state: seed }
     }
 
+    /// The step between successive states (the golden ratio in 64 bits).
+    pub const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
     /// The next 64 random bits (also available through `rand::RngCore`).
     pub const fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
+        self.state = self.state.wrapping_add(Self::GAMMA);
+        Self::mix(self.state)
+    }
+
+    /// SplitMix64's output function: the random bits for state `z`.
+    ///
+    /// The generator is counter-based (the state just steps by
+    /// [`GAMMA`](Self::GAMMA)), so a component shared between threads can
+    /// draw without a lock: `mix(state.fetch_add(GAMMA) + GAMMA)`.
+    ///
+    /// ```
+    /// use resil_core::SplitMix64;
+    ///
+    /// let mut rng = SplitMix64::new(7);
+    /// assert_eq!(rng.next_u64(), SplitMix64::mix(7 + SplitMix64::GAMMA));
+    /// ```
+    pub const fn mix(mut z: u64) -> u64 {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
