@@ -1,14 +1,13 @@
 //! The blocking retry loop, for synchronous code: the same decisions as the
 //! async loop, waiting on a [`BlockingSleeper`].
 
-use resil_core::{BlockingSleeper, Classify, Clock, EventKind, Listener};
+use resil_core::{BlockingSleeper, Classify, Clock, Listener};
 
 use crate::budget::Budget;
 use crate::call::{Blocking, Call};
-use crate::future::finish;
 use crate::hint::Hint;
-use crate::hook::{OnRetry, RetryInfo};
-use crate::state::{Next, Progress, report};
+use crate::hook::OnRetry;
+use crate::state::{Progress, Step};
 use crate::{Retry, RetryError};
 
 impl<C: Clock, B: Budget, L: Listener> Retry<C, B, L> {
@@ -89,21 +88,10 @@ where
         loop {
             let attempt = progress.start_attempt();
             let result = (self.op.0)(attempt);
-            let outcome = self.classify.classify(&result);
-            match progress.next(retry, outcome, self.hint.hint(&result)) {
-                Next::Retry { delay, elapsed } => {
-                    self.on_retry.on_retry(&RetryInfo {
-                        attempt,
-                        result: &result,
-                        delay,
-                        elapsed,
-                    });
-                    report(retry, EventKind::retry_scheduled(attempt, delay, elapsed));
-                    drop(result);
-                    sleeper.sleep_blocking(delay);
-                }
-                Next::Succeeded => return finish(retry, &mut progress, result, None),
-                Next::Stop(reason) => return finish(retry, &mut progress, result, Some(reason)),
+            let options = (&self.classify, &self.hint, &mut self.on_retry);
+            match progress.settle(retry, options, attempt, result) {
+                Step::Wait(delay) => sleeper.sleep_blocking(delay),
+                Step::Done(result) => return result,
             }
         }
     }

@@ -1,12 +1,12 @@
 //! The async retry loop: attempt, decide, wait on the caller's sleeper.
 
-use resil_core::{Classify, Clock, EventKind, Listener, Sleeper, StopReason};
+use resil_core::{Classify, Clock, Listener, Sleeper};
 
 use crate::budget::Budget;
 use crate::call::{Async, Call};
 use crate::hint::Hint;
-use crate::hook::{OnRetry, RetryInfo};
-use crate::state::{Next, Progress, report};
+use crate::hook::OnRetry;
+use crate::state::{Progress, Step};
 use crate::{Retry, RetryError};
 
 impl<C: Clock, B: Budget, L: Listener> Retry<C, B, L> {
@@ -101,45 +101,13 @@ where
         loop {
             let attempt = progress.start_attempt();
             let result = (self.op.0)(attempt).await;
-            let outcome = self.classify.classify(&result);
-            match progress.next(retry, outcome, self.hint.hint(&result)) {
-                Next::Retry { delay, elapsed } => {
-                    self.on_retry.on_retry(&RetryInfo {
-                        attempt,
-                        result: &result,
-                        delay,
-                        elapsed,
-                    });
-                    report(retry, EventKind::retry_scheduled(attempt, delay, elapsed));
-                    drop(result);
+            let options = (&self.classify, &self.hint, &mut self.on_retry);
+            match progress.settle(retry, options, attempt, result) {
+                Step::Wait(delay) => {
                     sleeper.sleep(delay).await;
                 }
-                Next::Succeeded => return finish(retry, &mut progress, result, None),
-                Next::Stop(reason) => return finish(retry, &mut progress, result, Some(reason)),
+                Step::Done(result) => return result,
             }
         }
     }
-}
-
-/// Ends a call: reports it, and wraps an error with its story.
-pub(crate) fn finish<C: Clock, B, L: Listener, T, E>(
-    retry: &Retry<C, B, L>,
-    progress: &mut Progress,
-    result: Result<T, E>,
-    stopped: Option<StopReason>,
-) -> Result<T, RetryError<E>> {
-    let attempts = progress.attempts();
-    let result = match result {
-        // The common case reports nothing, so it reads no clock.
-        Ok(value) if stopped.is_none() && attempts == 1 => return Ok(value),
-        other => other,
-    };
-    let elapsed = progress.elapsed(&retry.clock);
-    match stopped {
-        None if attempts > 1 => report(retry, EventKind::retry_succeeded(attempts, elapsed)),
-        None => {}
-        Some(reason) => report(retry, EventKind::retry_gave_up(attempts, reason, elapsed)),
-    }
-    let reason = stopped.unwrap_or(StopReason::NotRetryable);
-    result.map_err(|error| RetryError::new(error, attempts, reason, elapsed))
 }

@@ -4,11 +4,21 @@
 use core::time::Duration;
 
 use resil_core::{
-    Backoff, Clock, Delays, Event, EventKind, Instant, Jitter, Listener, Outcome, StopReason,
+    Backoff, Classify, Clock, Delays, Event, EventKind, Instant, Jitter, Listener, Outcome,
+    StopReason,
 };
 
-use crate::Retry;
 use crate::budget::Budget;
+use crate::hint::Hint;
+use crate::hook::{OnRetry, RetryInfo};
+use crate::{Retry, RetryError};
+
+/// What a loop does with an attempt's result: wait and try again, or return.
+#[derive(Debug)]
+pub(crate) enum Step<T, E> {
+    Wait(Duration),
+    Done(Result<T, RetryError<E>>),
+}
 
 /// What a loop does after an attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,7 +62,7 @@ impl Progress {
     }
 
     /// Attempts made so far.
-    pub(crate) fn attempts(&self) -> u32 {
+    fn attempts(&self) -> u32 {
         self.attempts
     }
 
@@ -88,8 +98,67 @@ impl Progress {
         Next::Retry { delay, elapsed }
     }
 
+    /// Everything that follows an attempt, short of waiting: classify the
+    /// result, decide, and either announce the retry (hook, event) or end
+    /// the call. The async and blocking loops differ only in how they wait.
+    pub(crate) fn settle<C, B, L, T, E, K, H, N>(
+        &mut self,
+        retry: &Retry<C, B, L>,
+        (classify, hint, on_retry): (&K, &H, &mut N),
+        attempt: u32,
+        result: Result<T, E>,
+    ) -> Step<T, E>
+    where
+        C: Clock,
+        B: Budget,
+        L: Listener,
+        K: Classify<T, E>,
+        H: Hint<T, E>,
+        N: OnRetry<T, E>,
+    {
+        let outcome = classify.classify(&result);
+        match self.next(retry, outcome, hint.hint(&result)) {
+            Next::Retry { delay, elapsed } => {
+                let result = &result;
+                on_retry.on_retry(&RetryInfo {
+                    attempt,
+                    result,
+                    delay,
+                    elapsed,
+                });
+                report(retry, EventKind::retry_scheduled(attempt, delay, elapsed));
+                Step::Wait(delay)
+            }
+            Next::Succeeded => Step::Done(self.finish(retry, result, None)),
+            Next::Stop(reason) => Step::Done(self.finish(retry, result, Some(reason))),
+        }
+    }
+
+    /// Ends a call: reports it, and wraps an error with its story.
+    fn finish<C: Clock, B, L: Listener, T, E>(
+        &mut self,
+        retry: &Retry<C, B, L>,
+        result: Result<T, E>,
+        stopped: Option<StopReason>,
+    ) -> Result<T, RetryError<E>> {
+        let attempts = self.attempts();
+        let result = match result {
+            // The common case reports nothing, so it reads no clock.
+            Ok(value) if stopped.is_none() && attempts == 1 => return Ok(value),
+            other => other,
+        };
+        let elapsed = self.elapsed(&retry.clock);
+        match stopped {
+            None if attempts > 1 => report(retry, EventKind::retry_succeeded(attempts, elapsed)),
+            None => {}
+            Some(reason) => report(retry, EventKind::retry_gave_up(attempts, reason, elapsed)),
+        }
+        let reason = stopped.unwrap_or(StopReason::NotRetryable);
+        result.map_err(|error| RetryError::new(error, attempts, reason, elapsed))
+    }
+
     /// Time since the first attempt started, reading the clock if need be.
-    pub(crate) fn elapsed<C: Clock>(&mut self, clock: &C) -> Duration {
+    fn elapsed<C: Clock>(&mut self, clock: &C) -> Duration {
         let now = clock.now();
         now - *self.start.get_or_insert(now)
     }
