@@ -10,7 +10,8 @@ use std::time::Duration;
 use resil_breaker::{CircuitBreaker, SlidingWindow};
 use resil_core::{CircuitState, EventKind, ManualClock, Outcome, listener_fn};
 
-use support::{EventLog, Seen, at, call_taking, fail, on, rejection, secs, succeed};
+use resil_testkit::{EventLog, Seen};
+use support::{at, call_taking, fail, on, rejection, secs, succeed};
 
 use CircuitState::{Closed, Disabled, ForcedOpen, HalfOpen, Open};
 

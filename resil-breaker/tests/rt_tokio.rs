@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use resil_breaker::{CallError, CircuitBreaker, SlidingWindow};
-use resil_core::{CircuitState, Clock, Instant, Outcome};
+use resil_core::{CircuitState, Outcome};
 
 const fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -16,26 +16,7 @@ const fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
 
-/// A `Clock` reading tokio's (paused) time, from when it was made.
-#[derive(Clone, Copy, Debug)]
-struct TokioClock {
-    origin: tokio::time::Instant,
-}
-
-impl TokioClock {
-    fn new() -> Self {
-        TokioClock {
-            origin: tokio::time::Instant::now(),
-        }
-    }
-}
-
-impl Clock for TokioClock {
-    fn now(&self) -> Instant {
-        let nanos = self.origin.elapsed().as_nanos();
-        Instant::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
-    }
-}
+use resil_testkit::TokioClock;
 
 fn assert_send<T: Send>(_: &T) {}
 

@@ -11,7 +11,8 @@ use resil_core::{Backoff, EventKind, ManualClock, StopReason, listener_fn};
 use resil_retry::Retry;
 use resil_testkit::run_virtual;
 
-use support::{CountingBudget, EventLog, Seen, at, constant, exponential, ms, secs};
+use resil_testkit::{EventLog, Seen};
+use support::{CountingBudget, at, constant, exponential, ms, secs};
 
 #[test]
 fn a_late_success_reports_each_retry_then_the_success() {

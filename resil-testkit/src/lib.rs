@@ -116,6 +116,93 @@ pub fn run_virtual<F: core::future::Future>(
     }
 }
 
+/// One event as a listener saw it, with its source copied out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seen {
+    /// The component's name.
+    pub source: String,
+    /// When, on the component's clock.
+    pub at: resil_core::Instant,
+    /// What happened.
+    pub kind: resil_core::EventKind,
+}
+
+/// A log of events, filled by a `listener_fn` that borrows it.
+///
+/// ```
+/// use resil_core::{Event, EventKind, Instant, Listener, listener_fn};
+/// use resil_testkit::EventLog;
+///
+/// let log = EventLog::new();
+/// let listener = listener_fn(|event| log.push(event));
+/// listener.on_event(&Event::new("db", Instant::ZERO, EventKind::limit_changed(1, 2)));
+/// assert_eq!(log.take_kinds(), [EventKind::limit_changed(1, 2)]);
+/// ```
+#[derive(Debug, Default)]
+pub struct EventLog(std::sync::Mutex<Vec<Seen>>);
+
+impl EventLog {
+    /// An empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends one event.
+    pub fn push(&self, event: &resil_core::Event<'_>) {
+        self.lock().push(Seen {
+            source: event.source.to_owned(),
+            at: event.at,
+            kind: event.kind,
+        });
+    }
+
+    /// Every event so far, in order, leaving the log empty.
+    pub fn take(&self) -> Vec<Seen> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    /// The kinds of every event so far, in order, leaving the log empty.
+    pub fn take_kinds(&self) -> Vec<resil_core::EventKind> {
+        self.take().into_iter().map(|seen| seen.kind).collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Seen>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A [`Clock`](resil_core::Clock) reading tokio's time (paused in tests),
+/// from when it was made: for components that need a clock in step with
+/// `tokio::time::sleep`.
+#[derive(Clone, Copy, Debug)]
+pub struct TokioClock {
+    origin: tokio::time::Instant,
+}
+
+impl TokioClock {
+    /// A clock whose origin is tokio's now. Call it inside a runtime.
+    pub fn new() -> Self {
+        TokioClock {
+            origin: tokio::time::Instant::now(),
+        }
+    }
+}
+
+impl Default for TokioClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl resil_core::Clock for TokioClock {
+    fn now(&self) -> resil_core::Instant {
+        let nanos = self.origin.elapsed().as_nanos();
+        resil_core::Instant::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+    }
+}
+
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

@@ -4,11 +4,10 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use resil_breaker::{BreakerBuilder, CircuitBreaker, Rejected};
-use resil_core::{Backoff, Clock, Event, EventKind, Instant, Listener, ManualClock, Outcome};
+use resil_core::{Backoff, Clock, Instant, Listener, ManualClock, Outcome};
 
 pub(crate) const fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
@@ -79,46 +78,5 @@ pub(crate) fn rejection<C: Clock, L: Listener>(breaker: &CircuitBreaker<C, L>) -
     match breaker.try_acquire() {
         Ok(_) => panic!("admitted, expected a rejection in {:?}", breaker.state()),
         Err(rejected) => rejected,
-    }
-}
-
-/// One event as a listener saw it, with its source copied out.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Seen {
-    pub(crate) source: String,
-    pub(crate) at: Instant,
-    pub(crate) kind: EventKind,
-}
-
-/// A log of events, filled by a `listener_fn` that borrows it.
-#[derive(Debug, Default)]
-pub(crate) struct EventLog(Mutex<Vec<Seen>>);
-
-impl EventLog {
-    pub(crate) fn new() -> Self {
-        Self::default()
-    }
-
-    /// Appends one event.
-    pub(crate) fn push(&self, event: &Event<'_>) {
-        self.lock().push(Seen {
-            source: event.source.to_owned(),
-            at: event.at,
-            kind: event.kind,
-        });
-    }
-
-    /// Every event so far, in order, leaving the log empty.
-    pub(crate) fn take(&self) -> Vec<Seen> {
-        std::mem::take(&mut *self.lock())
-    }
-
-    /// The kinds of every event so far, in order, leaving the log empty.
-    pub(crate) fn take_kinds(&self) -> Vec<EventKind> {
-        self.take().into_iter().map(|seen| seen.kind).collect()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Seen>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

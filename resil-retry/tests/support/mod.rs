@@ -7,11 +7,10 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use resil_core::{Backoff, Event, EventKind, Instant, Outcome};
+use resil_core::{Backoff, Instant, Outcome};
 use resil_retry::Budget;
 
 pub(crate) const fn secs(s: u64) -> Duration {
@@ -142,46 +141,5 @@ impl Budget for CountingBudget {
             Outcome::Ignored => &self.ignored,
         };
         counter.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// One event as a listener saw it, with its source copied out.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Seen {
-    pub(crate) source: String,
-    pub(crate) at: Instant,
-    pub(crate) kind: EventKind,
-}
-
-/// A log of events, filled by a `listener_fn` that borrows it.
-#[derive(Debug, Default)]
-pub(crate) struct EventLog(Mutex<Vec<Seen>>);
-
-impl EventLog {
-    pub(crate) fn new() -> Self {
-        Self::default()
-    }
-
-    /// Appends one event.
-    pub(crate) fn push(&self, event: &Event<'_>) {
-        self.lock().push(Seen {
-            source: event.source.to_owned(),
-            at: event.at,
-            kind: event.kind,
-        });
-    }
-
-    /// Every event so far, in order, leaving the log empty.
-    pub(crate) fn take(&self) -> Vec<Seen> {
-        std::mem::take(&mut *self.lock())
-    }
-
-    /// The kinds of every event so far, in order, leaving the log empty.
-    pub(crate) fn take_kinds(&self) -> Vec<EventKind> {
-        self.take().into_iter().map(|seen| seen.kind).collect()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Seen>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
