@@ -82,6 +82,16 @@ impl<C: Clock, L: Listener> CircuitBreaker<C, L> {
         self.shared.cell.load().kind
     }
 
+    /// Whether the breaker is protecting nothing right now: closed,
+    /// disabled, or open with its wait over (the next call would try it).
+    pub(crate) fn is_idle(&self) -> bool {
+        match self.state() {
+            CircuitState::Closed | CircuitState::Disabled => true,
+            CircuitState::Open => self.shared.clock.now() >= self.shared.cell.open_until(),
+            _ => false,
+        }
+    }
+
     /// The name given at build time.
     pub fn name(&self) -> &'static str {
         self.shared.name
@@ -236,13 +246,13 @@ impl<C: Clock, L: Listener> Shared<C, L> {
         let failure = match outcome {
             Outcome::Ignored => return,
             Outcome::Success => {
-                self.cell.success_in_a_row();
+                self.cell.success_in_a_row(ticket.generation);
                 false
             }
             Outcome::Failure => true,
         };
         let in_a_row = if failure {
-            self.cell.failure_in_a_row()
+            self.cell.failure_in_a_row(ticket.generation)
         } else {
             0
         };
@@ -300,37 +310,36 @@ impl<C: Clock, L: Listener> Shared<C, L> {
         to: CircuitState,
         open: Option<OpenFor>,
     ) {
+        // Read before claiming, so that no user code (a clock) runs under it.
+        let now = self.clock.now();
         let claim = self.cell.claim();
+        // Read once: every turn of the loop below writes the same side data.
+        let (trips, last_wait, seed) = claim.trips();
         let mut state = claim.state();
         loop {
             if !expected(state) {
                 return;
             }
             let next = state.next(to);
-            let now = self.clock.now();
             match to {
                 CircuitState::Open => {
-                    let (trips, last_wait, seed) = claim.trips();
-                    let wait = match open {
-                        Some(OpenFor::Exactly(wait)) => wait,
+                    let (wait, trips, last_wait) = match open {
+                        // A manual trip neither grows nor seeds the automatic wait.
+                        Some(OpenFor::Exactly(wait)) => (wait, trips, last_wait),
                         _ => {
                             let previous = Duration::from_nanos(last_wait);
                             let mut rng = SplitMix64::new(seed);
-                            self.config.wait.jittered_delay(trips, previous, &mut rng)
+                            let wait = self.config.wait.jittered_delay(trips, previous, &mut rng);
+                            let nanos = u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX);
+                            (wait, trips.saturating_add(1), nanos)
                         }
                     };
-                    let wait_nanos = u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX);
                     let next_seed = SplitMix64::new(seed).next_u64();
-                    // A manual trip does not grow the next automatic wait.
-                    let trips = match open {
-                        Some(OpenFor::Exactly(_)) => trips,
-                        _ => trips.saturating_add(1),
-                    };
-                    claim.set_open(now + wait, trips, wait_nanos, next_seed);
+                    claim.set_open(now + wait, trips, last_wait, next_seed);
                 }
                 CircuitState::Closed => {
                     self.window.reset(next.generation, now);
-                    claim.set_closed();
+                    claim.set_closed(next.generation);
                 }
                 _ => {}
             }
@@ -365,8 +374,6 @@ fn seed() -> u64 {
     {
         use core::sync::atomic::{AtomicU32, Ordering};
         static BREAKERS: AtomicU32 = AtomicU32::new(0);
-        let n = BREAKERS.load(Ordering::Relaxed);
-        BREAKERS.store(n.wrapping_add(1), Ordering::Relaxed);
-        u64::from(n)
+        u64::from(BREAKERS.fetch_add(1, Ordering::Relaxed))
     }
 }

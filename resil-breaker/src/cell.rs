@@ -5,9 +5,9 @@
 //! permit, recording a trial, and moving from open to half-open (which has
 //! nothing to write but the state). Transitions that write more — the open
 //! deadline, the window's reset — are made by one thread at a time: it
-//! *claims* the cell (a flag, not a
-//! lock: no thread ever waits on it while running user code, and the claim
-//! is held for a few atomic operations), checks that the state is still the
+//! *claims* the cell (a flag, not a lock: the claim is held for a few
+//! atomic operations, a clock read, and a window reset; never across a
+//! listener or any other user callback), checks that the state is still the
 //! one it decided on, writes what the new state needs (the open deadline,
 //! the trip count) and only then publishes the new state word. A thread
 //! that reads a state word therefore also sees the deadline written for it.
@@ -31,8 +31,10 @@ pub(crate) struct Cell {
     last_wait: AtomicU64,
     /// The jitter generator's state (advanced by each trip).
     seed: AtomicU64,
-    /// Failures in a row while closed.
-    consecutive_failures: AtomicU32,
+    /// Failures in a row while closed, tagged with the closed period's
+    /// generation (high 32 bits) so that a stale outcome cannot touch the run
+    /// of a newer period, however it races the transition.
+    consecutive_failures: AtomicU64,
     /// Calls rejected, ever.
     rejected: AtomicU64,
 }
@@ -46,7 +48,7 @@ impl Cell {
             trips: AtomicU32::new(0),
             last_wait: AtomicU64::new(0),
             seed: AtomicU64::new(seed),
-            consecutive_failures: AtomicU32::new(0),
+            consecutive_failures: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
         }
     }
@@ -76,33 +78,51 @@ impl Cell {
     /// Claims the right to make a transition, waiting for a claim in progress
     /// (a handful of atomic operations) to finish.
     pub(crate) fn claim(&self) -> Claim<'_> {
+        let mut spins = 0u32;
         while self
             .claimed
             .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
-            spin();
+            spins = spins.wrapping_add(1);
+            spin(spins);
         }
         Claim { cell: self }
     }
 
-    /// Counts one more failure in a row; returns the run's length.
-    pub(crate) fn failure_in_a_row(&self) -> u32 {
-        self.consecutive_failures
-            .fetch_add(1, Ordering::AcqRel)
-            .saturating_add(1)
+    /// Counts one more failure in a row for a permit of closed period
+    /// `generation`; returns the run's length (0 if the permit is stale).
+    pub(crate) fn failure_in_a_row(&self, generation: u32) -> u32 {
+        let mut run = 0;
+        let _ =
+            self.consecutive_failures
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
+                    let (tag, n) = split_run(word);
+                    (tag == generation).then(|| {
+                        run = n.saturating_add(1);
+                        join_run(generation, run)
+                    })
+                });
+        run
     }
 
-    /// Ends a run of failures. Skips the write when there is no run, so that
-    /// successes do not contend on this cache line.
-    pub(crate) fn success_in_a_row(&self) {
-        if self.consecutive_failures.load(Ordering::Relaxed) != 0 {
-            self.consecutive_failures.store(0, Ordering::Relaxed);
+    /// Ends a run of failures of closed period `generation`. Skips the write
+    /// when there is no run, so that successes do not contend on this line.
+    pub(crate) fn success_in_a_row(&self, generation: u32) {
+        let word = self.consecutive_failures.load(Ordering::Acquire);
+        let (tag, n) = split_run(word);
+        if tag == generation && n != 0 {
+            let _ = self.consecutive_failures.compare_exchange(
+                word,
+                join_run(generation, 0),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            );
         }
     }
 
     pub(crate) fn consecutive_failures(&self) -> u32 {
-        self.consecutive_failures.load(Ordering::Relaxed)
+        split_run(self.consecutive_failures.load(Ordering::Acquire)).1
     }
 
     pub(crate) fn count_rejection(&self) {
@@ -145,11 +165,14 @@ impl Claim<'_> {
         self.cell.seed.store(seed, Ordering::Relaxed);
     }
 
-    /// Forgets past trips and failures: the breaker is closing.
-    pub(crate) fn set_closed(&self) {
+    /// Forgets past trips and failures: the breaker is closing into
+    /// `generation` (the run is tagged with it before the state is published).
+    pub(crate) fn set_closed(&self, generation: u32) {
         self.cell.trips.store(0, Ordering::Relaxed);
         self.cell.last_wait.store(0, Ordering::Relaxed);
-        self.cell.consecutive_failures.store(0, Ordering::Relaxed);
+        self.cell
+            .consecutive_failures
+            .store(join_run(generation, 0), Ordering::Release);
     }
 
     /// Publishes `next` if the state is still `current`.
@@ -162,4 +185,13 @@ impl Drop for Claim<'_> {
     fn drop(&mut self) {
         self.cell.claimed.store(false, Ordering::Release);
     }
+}
+
+/// The failure run's word: `generation << 32 | run`.
+const fn join_run(generation: u32, run: u32) -> u64 {
+    ((generation as u64) << 32) | run as u64
+}
+
+const fn split_run(word: u64) -> (u32, u32) {
+    ((word >> 32) as u32, word as u32)
 }

@@ -46,6 +46,7 @@ fn state_name(state: CircuitState) -> &'static str {
 /// The error of [`CircuitBreaker::call`](crate::CircuitBreaker::call) and
 /// friends: the breaker refused, or the call ran and failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CallError<E> {
     /// The breaker refused the call; it did not run.
     Rejected(Rejected),
@@ -77,11 +78,19 @@ impl<E: fmt::Display> fmt::Display for CallError<E> {
     }
 }
 
+/// Transparent: displayed as the rejection or the call's error, with that
+/// error's own source, so a reporter prints nothing twice.
 impl<E: core::error::Error + 'static> core::error::Error for CallError<E> {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
-            CallError::Rejected(rejected) => Some(rejected),
-            CallError::Failed(error) => Some(error),
+            CallError::Rejected(rejected) => rejected.source(),
+            CallError::Failed(error) => error.source(),
         }
+    }
+}
+
+impl<E> From<Rejected> for CallError<E> {
+    fn from(rejected: Rejected) -> Self {
+        CallError::Rejected(rejected)
     }
 }

@@ -24,18 +24,30 @@ pub(crate) use std::sync::{Mutex, MutexGuard};
 /// Locks `mutex`, ignoring poisoning: the state behind every lock in this
 /// crate is consistent at every point where a panic could occur.
 #[cfg(any(feature = "std", resil_loom))]
-#[allow(dead_code, reason = "used once the breaker's transition lock lands")]
+#[allow(dead_code, reason = "the breaker claims its cell with a flag instead")]
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Waits a moment in a spin loop (under loom: lets another thread run, which
-/// is what makes a spinning model terminate).
-pub(crate) fn spin() {
-    #[cfg(not(resil_loom))]
-    core::hint::spin_loop();
+/// Waits a moment in a spin loop: a CPU hint for the first spins, then a
+/// yield to the OS (with `std`), so a preempted claim holder gets to run.
+/// Under loom it always yields, which is what makes a spinning model end.
+pub(crate) fn spin(spins: u32) {
     #[cfg(resil_loom)]
-    loom::thread::yield_now();
+    {
+        let _ = spins;
+        loom::thread::yield_now();
+    }
+    #[cfg(all(not(resil_loom), feature = "std"))]
+    if spins > 64 {
+        std::thread::yield_now();
+        return;
+    }
+    #[cfg(not(resil_loom))]
+    {
+        let _ = spins;
+        core::hint::spin_loop();
+    }
 }

@@ -3,9 +3,11 @@
 //! A service that calls many hosts wants a breaker per host: one failing
 //! host must not open the circuit for the others. Keys often come from
 //! outside (host names, tenant ids), so the registry is bounded: when full,
-//! it evicts the least recently used *closed* breaker — one that is
-//! protecting nothing — and refuses to grow further only if every breaker
-//! is open or half-open.
+//! it evicts the least recently used *idle* breaker — closed, disabled, or
+//! open with its wait already over (a key that tripped and was never asked
+//! for again) — and refuses to grow only while every breaker is open within
+//! its wait, half-open or forced open. An evicted breaker's window is lost;
+//! clones already handed out keep working but are no longer the key's.
 
 use alloc::vec::Vec;
 use core::hash::Hash;
@@ -51,7 +53,7 @@ struct Entries<K, C, L> {
 
 /// The registry is full of breakers that are open or half-open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("breaker registry is full ({capacity} breakers, none of them closed)")]
+#[error("breaker registry is full ({capacity} breakers, none of them idle)")]
 pub struct RegistryFull {
     capacity: usize,
 }
@@ -87,7 +89,7 @@ where
     /// # Errors
     ///
     /// [`RegistryFull`] if `key` is new, the registry holds `capacity`
-    /// breakers and none of them is closed.
+    /// breakers and none of them is idle (see the module docs).
     pub fn get(&self, key: K) -> Result<CircuitBreaker<C, L>, RegistryFull> {
         let mut entries = self.lock();
         entries.clock += 1;
@@ -100,7 +102,7 @@ where
             let victim = entries
                 .by_key
                 .iter()
-                .filter(|(_, (breaker, _))| breaker.state() == CircuitState::Closed)
+                .filter(|(_, (breaker, _))| breaker.is_idle())
                 .min_by_key(|(_, (_, used))| *used)
                 .map(|(key, _)| key.clone());
             match victim {

@@ -156,27 +156,28 @@ fn an_open_breaker_is_never_evicted_even_if_least_recently_used() {
 }
 
 #[test]
-fn when_no_breaker_is_closed_a_new_key_is_refused() {
+fn when_no_breaker_is_idle_a_new_key_is_refused() {
     let clock = ManualClock::new();
     let registry = registry(&clock, 2);
-    fail(&registry.get("a").unwrap());
-    let b = registry.get("b").unwrap();
-    fail(&b);
+    let a = registry.get("a").unwrap();
+    fail(&a);
     clock.advance(secs(10));
-    let _trial = b.try_acquire().unwrap(); // "b" is half-open now.
+    fail(&registry.get("b").unwrap()); // "b" is open until 20s.
+    let _trial = a.try_acquire().unwrap(); // "a" is half-open now.
     let err = registry.get("c").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "breaker registry is full (2 breakers, none of them closed)"
+        "breaker registry is full (2 breakers, none of them idle)"
     );
     let _: RegistryFull = err;
     assert_eq!(registry.len(), 2);
     assert!(registry.get("a").is_ok(), "existing keys are still served");
-    registry.get("a").unwrap().reset();
-    assert!(registry.get("c").is_ok(), "room once one is closed");
+    // Once "b"'s wait is over it protects nothing until called again: evictable.
+    clock.advance(secs(10));
+    assert!(registry.get("c").is_ok());
     assert_eq!(
         keys(&registry),
-        [("b", CircuitState::HalfOpen), ("c", CircuitState::Closed)]
+        [("a", CircuitState::HalfOpen), ("c", CircuitState::Closed)]
     );
 }
 

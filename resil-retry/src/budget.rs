@@ -32,14 +32,17 @@ pub use token_bucket::TokenBucket;
 /// outcome, and [`withdraw`](Self::withdraw) before every retry: a retry
 /// goes ahead only if `withdraw` returns `true`.
 ///
-/// Implementations must be exact under contention: `withdraw` checks and
-/// takes in one atomic step, so many threads racing for the last token
-/// cannot all get it.
+/// Implementations must be exact under contention. A budget that charges
+/// per retry ([`RatioBudget`]) checks and takes in one atomic step in
+/// `withdraw`, so threads racing for the last retry cannot all get it. One
+/// that charges per failure ([`TokenBucket`], gRPC's semantics) has taken
+/// its charge in `record` and only checks in `withdraw`.
 pub trait Budget: Send + Sync {
     /// A new request is starting.
     fn deposit(&self);
 
-    /// May one retry go ahead? If so, it is paid for.
+    /// May one retry go ahead? If so, it is paid for (here, or already in
+    /// `record`, depending on the budget).
     fn withdraw(&self) -> bool;
 
     /// An attempt ended with `outcome`. Budgets that only count requests and

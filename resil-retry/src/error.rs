@@ -8,9 +8,10 @@ use resil_core::StopReason;
 /// The last error of a call that retrying could not save, with how many
 /// attempts were made and why no further one was.
 ///
-/// [`into_inner`](Self::into_inner) gives back the plain error; with `?`
-/// and `From`, the whole value can also travel as a
-/// `Box<dyn Error>`, whose `source()` is the operation's error.
+/// [`into_inner`](Self::into_inner) gives back the plain error. Displayed,
+/// it reads "attempts exhausted after 3 attempts: `the error`"; as an
+/// `Error`, its `source()` is the operation's error's source, so a reporter
+/// walking the chain prints each message once.
 ///
 /// # Examples
 ///
@@ -84,8 +85,10 @@ impl<E: fmt::Display> fmt::Display for RetryError<E> {
     }
 }
 
+/// The message already includes the operation's error, so the chain goes on
+/// from *its* source: error reporters (anyhow, eyre) print nothing twice.
 impl<E: core::error::Error + 'static> core::error::Error for RetryError<E> {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        Some(&self.error)
+        self.error.source()
     }
 }

@@ -7,9 +7,15 @@
 //! the recent 95th percentile of latencies — a [`Hedge`] starts a second
 //! attempt without cancelling the first, up to `max_hedges` extra attempts;
 //! the first success wins and the others are dropped (cancelled). A failed
-//! attempt starts the next hedge at once. Every hedge is paid for from the
-//! same [`Budget`] as retries, so hedging cannot multiply the load on a
-//! service that is slow because it is overloaded.
+//! attempt starts the next hedge at once. Give the hedge a [`Budget`] (the
+//! same one as your retries): every hedge is then paid for from it, so
+//! hedging cannot multiply the load on a service that is slow because it is
+//! overloaded. Without one (the default, [`NoBudget`]) nothing limits it but
+//! `max_hedges`.
+//!
+//! The percentile delay learns from each call's latency measured from its
+//! first attempt's start, so hedges that win do not teach it that the
+//! service is faster than it is.
 //!
 //! Hedge only idempotent operations: two attempts may both reach the server.
 
@@ -32,6 +38,10 @@ use crate::RetryError;
 use crate::budget::{Budget, NoBudget};
 use crate::config::DefaultClock;
 use latency::Latencies;
+
+/// The most extra attempts a call may make: hedging multiplies load, and
+/// more than a few hedges buy nothing a retry policy would not.
+const MAX_HEDGES: u32 = 16;
 
 /// When a hedge starts.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -186,10 +196,17 @@ impl<C: Clock, B, L> HedgeBuilder<C, B, L> {
     ///
     /// # Errors
     ///
-    /// [`ConfigError`] if `max_hedges` is 0 or a percentile's `quantile` is
-    /// not in `(0, 1]`.
+    /// [`ConfigError`] if `max_hedges` is 0 or above 16, or a percentile's
+    /// `quantile` is not in `(0, 1]`.
     pub fn build(self) -> Result<Hedge<C, B, L>, ConfigError> {
         check_count("max_hedges", self.max_hedges.into(), 1, "at least 1")?;
+        if self.max_hedges > MAX_HEDGES {
+            return Err(ConfigError::invalid(
+                "max_hedges",
+                self.max_hedges,
+                "at most 16",
+            ));
+        }
         if let HedgeDelay::Percentile { quantile, .. } = self.delay {
             check_rate("quantile", quantile)?;
         }
@@ -254,7 +271,7 @@ impl<C: Clock, B: Budget, L: Listener> Hedge<C, B, L> {
         // The first attempt lives here, unboxed; hedges are boxed, because
         // how many there will be is known only at run time.
         let mut first = pin!(Some(op(1)));
-        let mut hedges: Vec<(Pin<Box<Fut>>, Instant)> = Vec::new();
+        let mut hedges: Vec<Pin<Box<Fut>>> = Vec::new();
         let mut timer = pin!(Some(sleeper.sleep(delay)));
         let mut open = true;
         let mut reason = StopReason::AttemptsExhausted;
@@ -276,13 +293,11 @@ impl<C: Clock, B: Budget, L: Listener> Hedge<C, B, L> {
                 }
                 let mut i = 0;
                 while i < hedges.len() {
-                    let (attempt, started) = &mut hedges[i];
-                    let started = *started;
-                    match attempt.as_mut().poll(cx) {
+                    match hedges[i].as_mut().poll(cx) {
                         Poll::Pending => i += 1,
                         Poll::Ready(result) => {
                             drop(hedges.swap_remove(i));
-                            match self.settle(&classify, result, started, &mut last) {
+                            match self.settle(&classify, result, start, &mut last) {
                                 Some(end) => return Poll::Ready(end),
                                 None => launch_now = true,
                             }
@@ -304,7 +319,7 @@ impl<C: Clock, B: Budget, L: Listener> Hedge<C, B, L> {
                     } else {
                         launched += 1;
                         let now = self.clock.now();
-                        hedges.push((Box::pin(op(launched)), now));
+                        hedges.push(Box::pin(op(launched)));
                         self.report(EventKind::hedge_sent(launched, now - start));
                         timer.set(Some(sleeper.sleep(delay)));
                         continue; // Poll the new attempt at once.
@@ -337,14 +352,18 @@ impl<C: Clock, B: Budget, L: Listener> Hedge<C, B, L> {
         &self,
         classify: &K,
         result: Result<T, E>,
-        started: Instant,
+        call_start: Instant,
         last: &mut Option<Result<T, E>>,
     ) -> Option<(Result<T, E>, Option<StopReason>)> {
         let outcome = classify.classify(&result);
         self.budget.record(outcome);
         match outcome {
             Outcome::Success => {
-                self.latencies.record(self.clock.now() - started);
+                // Record the latency the *call* saw from its first attempt's
+                // start: when a hedge wins, that is a lower bound on the slow
+                // first attempt. Recording the winner's own, shorter latency
+                // would pull the percentile down, hedge more, and so on.
+                self.latencies.record(self.clock.now() - call_start);
                 Some((result, None))
             }
             Outcome::Ignored => Some((result, Some(StopReason::NotRetryable))),

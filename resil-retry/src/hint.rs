@@ -6,7 +6,8 @@
 //! The hint is a floor for the next delay, with the backoff's jitter on top.
 //! Precisely: if the backoff would draw its delay from `[low, high]`, a hint
 //! `h` (first cut to the policy's `max_hint`) makes it
-//! `max(h, low) + (draw − low)`. Without jitter that is `max(h, delay)`: the
+//! `max(h, low) + (draw − low)`, and that is cut to `max_hint` again (or to
+//! the backoff's own draw, if that is longer). Without jitter that is `max(h, delay)`: the
 //! server's wait is honoured and a longer backoff still applies. With full
 //! jitter it is `h` plus the random part, so clients that got the same hint
 //! still spread out. If the result would end past the deadline, retrying

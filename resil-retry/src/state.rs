@@ -177,7 +177,14 @@ impl Progress {
                 // longer, and the jitter's random part goes on top.
                 let floor = jitter_floor(&retry.backoff, index);
                 let spread = drawn.saturating_sub(floor);
-                let delay = hint.min(retry.max_hint).max(floor).saturating_add(spread);
+                // Never longer than the ceiling, unless the backoff alone
+                // would wait longer than that anyway.
+                let ceiling = retry.max_hint.max(drawn);
+                let delay = hint
+                    .min(retry.max_hint)
+                    .max(floor)
+                    .saturating_add(spread)
+                    .min(ceiling);
                 delays.set_previous(delay);
                 delay
             }

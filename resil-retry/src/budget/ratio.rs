@@ -83,9 +83,13 @@ const DEFAULT_WINDOW: Duration = Duration::from_secs(10);
 /// > retries admitted in \[*t* − (`window` − `window` / 10), *t*\] ≤
 /// > reserve + ratio × deposits made in (*t* − `window`, *t*\].
 ///
-/// Against an exact sliding window, the one slack is that the retries of
-/// the oldest tenth of the window may already have been returned: at most
-/// one bucket width's worth. Deposits never count for longer than `window`.
+/// Against an exact sliding window, the slack is that the retries of the
+/// oldest tenth of the window may already have been returned. In time that
+/// is one bucket width; in retries it can be a whole budget's worth: if
+/// every retry of one window was admitted in its last bucket, the same
+/// number can be admitted again a bucket width later, so over a full
+/// `window` up to twice the allowance can go out in such a burst. Deposits
+/// never count for longer than `window`.
 /// `tests/budget_ratio.rs` checks this property on random schedules.
 ///
 /// Amounts are kept in thousandths of a retry: each deposit adds
