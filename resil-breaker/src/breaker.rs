@@ -202,9 +202,27 @@ impl<C: Clock, L: Listener> Shared<C, L> {
                         ));
                     }
                 }
-                Admission::Reject => return Err(self.reject(state.kind, None)),
+                Admission::Reject => {
+                    if !self.half_open_expired(state) {
+                        return Err(self.reject(state.kind, None));
+                    }
+                    // Trials that never report (a hung call, a leaked
+                    // permit) must not hold the breaker half-open forever.
+                    self.transition(|s| s == state, CircuitState::Open, Some(OpenFor::Backoff));
+                }
                 Admission::Verdict(verdict) => self.apply(state, verdict),
             }
+        }
+    }
+
+    /// Whether `state` is a half-open state whose trials have had longer
+    /// than `half_open_timeout` (counted from the end of the open wait).
+    fn half_open_expired(&self, state: State) -> bool {
+        match self.config.half_open_timeout {
+            Some(limit) if state.kind == CircuitState::HalfOpen => {
+                self.clock.now() >= self.cell.open_until() + limit
+            }
+            _ => false,
         }
     }
 

@@ -70,6 +70,7 @@ pub(crate) struct Config {
     pub(crate) minimum_calls: Option<u32>,
     pub(crate) wait: Backoff,
     pub(crate) half_open_permits: u32,
+    pub(crate) half_open_timeout: Option<Duration>,
 }
 
 /// Configures a [`CircuitBreaker`]; made by [`CircuitBreaker::builder`].
@@ -86,6 +87,7 @@ pub(crate) struct Config {
 /// - `wait`: 60s in the open state, the same after every trip;
 ///   [`wait_backoff`](Self::wait_backoff) makes it grow
 /// - `half_open_permits`: 10 trial calls decide between closing and reopening
+/// - `half_open_timeout`: none — trials may take as long as they take
 #[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until `build()` is called"]
 pub struct BreakerBuilder<C = DefaultClock, L = NoopListener> {
@@ -110,6 +112,7 @@ impl CircuitBreaker {
                     .build()
                     .unwrap_or_default(),
                 half_open_permits: 10,
+                half_open_timeout: None,
             },
             name: "",
             clock: DefaultClock::default(),
@@ -176,6 +179,15 @@ impl<C, L> BreakerBuilder<C, L> {
         self
     }
 
+    /// Reopens a half-open breaker whose trials have not all reported within
+    /// `timeout` of the open wait's end, so that a hung trial call (or a
+    /// leaked permit) cannot hold it half-open, rejecting everything, for
+    /// ever. Off by default: set it above your slowest legitimate call.
+    pub fn half_open_timeout(mut self, timeout: Duration) -> Self {
+        self.config.half_open_timeout = Some(timeout);
+        self
+    }
+
     /// The name events carry as their source.
     pub fn name(mut self, name: &'static str) -> Self {
         self.name = name;
@@ -230,6 +242,9 @@ impl<C: Clock, L: Listener> BreakerBuilder<C, L> {
             (None, _) => DEFAULT_MINIMUM_CALLS,
         };
         check_count("minimum_calls", minimum_calls.into(), 1, "at least 1")?;
+        if let Some(timeout) = config.half_open_timeout {
+            check_non_zero("half_open_timeout", timeout)?;
+        }
         check_count(
             "half_open_permits",
             config.half_open_permits.into(),

@@ -248,6 +248,7 @@ mod tests {
             minimum_calls: Some(4),
             wait: resil_core::Backoff::default(),
             half_open_permits: permits,
+            half_open_timeout: None,
         }
     }
 

@@ -322,3 +322,9 @@ fn slow_calls_alone_keep_the_default_failure_rate() {
         "1 of 2 is the default 50%"
     );
 }
+
+#[test]
+fn a_zero_half_open_timeout_is_rejected() {
+    let e = rejected(builder().half_open_timeout(Duration::ZERO));
+    assert_eq!(e.field(), "half_open_timeout");
+}

@@ -854,3 +854,39 @@ fn a_time_window_starts_empty_after_the_trials_close_the_breaker() {
     fail(&breaker);
     assert_eq!(breaker.state(), CircuitState::Open);
 }
+
+/// Regression (review finding): a trial permit that never reports kept the
+/// breaker half-open, rejecting everything, for ever.
+#[test]
+fn a_half_open_timeout_reopens_a_breaker_whose_trial_never_reports() {
+    let clock = ManualClock::new();
+    let breaker = CircuitBreaker::builder()
+        .consecutive_failures(1)
+        .half_open_permits(1)
+        .wait(Duration::from_secs(10))
+        .half_open_timeout(Duration::from_secs(30))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let _ = breaker.call(|| Err::<(), _>("down"));
+    clock.advance(Duration::from_secs(10));
+    let hung = breaker.try_acquire().unwrap();
+    assert_eq!(breaker.state(), CircuitState::HalfOpen);
+    clock.advance(Duration::from_secs(29));
+    assert!(
+        breaker.try_acquire().is_err(),
+        "still waiting for the trial"
+    );
+    assert_eq!(breaker.state(), CircuitState::HalfOpen);
+    clock.advance(Duration::from_secs(1));
+    let rejected = breaker.try_acquire().unwrap_err();
+    assert_eq!(
+        breaker.state(),
+        CircuitState::Open,
+        "the hung trial timed out"
+    );
+    assert_eq!(rejected.retry_after(), Some(Duration::from_secs(10)));
+    // The late trial's outcome is stale and changes nothing.
+    hung.success();
+    assert_eq!(breaker.state(), CircuitState::Open);
+}
