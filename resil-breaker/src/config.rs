@@ -61,7 +61,8 @@ const DEFAULT_MINIMUM_CALLS: u32 = 100;
 /// The validated, non-generic configuration the state machine reads.
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
-    pub(crate) failure_rate: f64,
+    /// `None` when failure-rate tripping is off.
+    pub(crate) failure_rate: Option<f64>,
     pub(crate) slow_call_rate: Option<f64>,
     pub(crate) slow_call_duration: Duration,
     pub(crate) consecutive_failures: Option<u32>,
@@ -102,7 +103,7 @@ impl CircuitBreaker {
     pub fn builder() -> BreakerBuilder {
         BreakerBuilder {
             config: Config {
-                failure_rate: 0.5,
+                failure_rate: Some(0.5),
                 slow_call_rate: None,
                 slow_call_duration: Duration::from_secs(60),
                 consecutive_failures: None,
@@ -124,7 +125,15 @@ impl CircuitBreaker {
 impl<C, L> BreakerBuilder<C, L> {
     /// Opens when at least this share of the window's calls failed, in `(0, 1]`.
     pub fn failure_rate(mut self, rate: f64) -> Self {
-        self.config.failure_rate = rate;
+        self.config.failure_rate = Some(rate);
+        self
+    }
+
+    /// Turns failure-rate tripping off, for a breaker that trips only on
+    /// slow calls or on failures in a row. (Half-open trials are then judged
+    /// by the slow-call rate alone.)
+    pub fn without_failure_rate(mut self) -> Self {
+        self.config.failure_rate = None;
         self
     }
 
@@ -228,7 +237,9 @@ impl<C: Clock, L: Listener> BreakerBuilder<C, L> {
     /// the maximum, or buckets shorter than a nanosecond.
     pub fn build(self) -> Result<CircuitBreaker<C, L>, ConfigError> {
         let config = &self.config;
-        check_rate("failure_rate", config.failure_rate)?;
+        if let Some(rate) = config.failure_rate {
+            check_rate("failure_rate", rate)?;
+        }
         if let Some(rate) = config.slow_call_rate {
             check_rate("slow_call_rate", rate)?;
             check_non_zero("slow_call_duration", config.slow_call_duration)?;

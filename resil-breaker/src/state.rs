@@ -219,7 +219,7 @@ fn rate_exceeded(totals: Totals, config: &Config) -> Option<Cause> {
     // `min` guards a transiently inconsistent snapshot from a racing window.
     let calls = f64::from(totals.calls);
     let failure_rate = (f64::from(totals.failures) / calls).min(1.0);
-    if failure_rate >= config.failure_rate {
+    if config.failure_rate.is_some_and(|threshold| failure_rate >= threshold) {
         return Some(Cause::FailureRate);
     }
     let slow_rate = (f64::from(totals.slow) / calls).min(1.0);
@@ -240,7 +240,7 @@ mod tests {
 
     fn config(permits: u32) -> Config {
         Config {
-            failure_rate: 0.5,
+            failure_rate: Some(0.5),
             slow_call_rate: Some(0.8),
             slow_call_duration: Duration::from_secs(1),
             consecutive_failures: Some(5),
@@ -415,12 +415,12 @@ mod tests {
     #[test]
     fn inconsistent_snapshots_never_exceed_a_rate_of_one() {
         let mut c = config(2);
-        c.failure_rate = 1.0;
+        c.failure_rate = Some(1.0);
         assert_eq!(
             should_trip(totals(4, 9, 0), 0, &c),
             Some(Cause::FailureRate)
         );
-        c.failure_rate = 0.5;
+        c.failure_rate = Some(0.5);
         assert_eq!(
             should_trip(
                 totals(0, 0, 0),

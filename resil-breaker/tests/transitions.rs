@@ -890,3 +890,24 @@ fn a_half_open_timeout_reopens_a_breaker_whose_trial_never_reports() {
     hung.success();
     assert_eq!(breaker.state(), CircuitState::Open);
 }
+
+#[test]
+fn without_failure_rate_only_the_chosen_conditions_trip() {
+    let clock = ManualClock::new();
+    let breaker = CircuitBreaker::builder()
+        .without_failure_rate()
+        .consecutive_failures(3)
+        .window(SlidingWindow::count(4))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    // 50% failures over a full window, never three in a row: stays closed.
+    for i in 0..8 {
+        let _ = breaker.call(|| if i % 2 == 0 { Err("down") } else { Ok(()) });
+    }
+    assert_eq!(breaker.state(), CircuitState::Closed);
+    for _ in 0..3 {
+        let _ = breaker.call(|| Err::<(), _>("down"));
+    }
+    assert_eq!(breaker.state(), CircuitState::Open);
+}
