@@ -237,3 +237,28 @@ async fn dropping_the_call_mid_wait_stops_it() {
         "attempts at 0 and 10 s only"
     );
 }
+
+/// Hedging on tokio's paused clock: the first attempt stalls, the hedge
+/// sent after the delay answers, and the stalled attempt is cancelled.
+#[tokio::test(start_paused = true)]
+async fn a_hedge_on_tokio_answers_for_a_stalled_attempt() {
+    use resil_retry::{Hedge, HedgeDelay};
+    let hedge = Hedge::builder()
+        .delay(HedgeDelay::Fixed(Duration::from_millis(50)))
+        .clock(TokioClock::new())
+        .build()
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let answer = hedge
+        .run(&tokio::time::sleep, |attempt| async move {
+            if attempt == 1 {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            } else {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Ok::<_, ()>(attempt)
+        })
+        .await;
+    assert_eq!(answer, Ok(2));
+    assert_eq!(started.elapsed(), Duration::from_millis(60));
+}
