@@ -219,7 +219,10 @@ fn rate_exceeded(totals: Totals, config: &Config) -> Option<Cause> {
     // `min` guards a transiently inconsistent snapshot from a racing window.
     let calls = f64::from(totals.calls);
     let failure_rate = (f64::from(totals.failures) / calls).min(1.0);
-    if config.failure_rate.is_some_and(|threshold| failure_rate >= threshold) {
+    if config
+        .failure_rate
+        .is_some_and(|threshold| failure_rate >= threshold)
+    {
         return Some(Cause::FailureRate);
     }
     let slow_rate = (f64::from(totals.slow) / calls).min(1.0);

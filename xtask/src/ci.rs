@@ -38,6 +38,11 @@ const NO_STD_CRATES: &[NoStd] = &[
         features: &[],
         bare_metal: false,
     },
+    NoStd {
+        krate: "resil-shed",
+        features: &[],
+        bare_metal: true,
+    },
 ];
 
 /// One stage of the gate: a name for the summary and what it runs.

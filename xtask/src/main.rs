@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+mod bench;
 mod ci;
 mod demo;
 mod loom;
@@ -24,6 +25,8 @@ tasks:
   ci      the whole CI gate: fmt, clippy, test, doc, no_std, tidy, loom
   loom    run the loom models (RUSTFLAGS=\"--cfg resil_loom\", release)
   demo    run the demo
+  bench   benchmarks against the peers (criterion timings and callgrind
+          instruction counts) in one table; a few minutes, not part of ci
   tidy    check architecture invariants (no runtime deps, workspace lints,
           no mod.rs, #![forbid(unsafe_code)])
   help    print this message
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(),
         Some("loom") => loom::run(),
         Some("demo") => demo::run(),
+        Some("bench") => bench::run(),
         Some("tidy") => tidy::run(),
         Some(other) => {
             eprintln!("error: unknown task `{other}`\n\n{USAGE}");

@@ -13,7 +13,7 @@ use std::process::Command;
 use crate::step::{self, Failed};
 
 /// Library crates that must never depend on an async runtime.
-const LIBRARY_CRATES: &[&str] = &["resil-core", "resil-retry", "resil-breaker"];
+const LIBRARY_CRATES: &[&str] = &["resil-core", "resil-retry", "resil-breaker", "resil-shed"];
 
 /// Runtimes (and their executors), and test support, that may appear only
 /// in `[dev-dependencies]`.

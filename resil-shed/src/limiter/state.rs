@@ -1,0 +1,159 @@
+//! The limiter's admission rule as pure functions over a packed word.
+//!
+//! [`Counts`] holds the permits out per priority level, 16 bits each, in one
+//! `u64`, so one compare-and-swap admits a request against the limit and the
+//! reserves at once. The rule:
+//!
+//! - nothing is admitted once the permits out reach the limit;
+//! - a level's reserve protects it against *less* critical levels only: a
+//!   request may not take capacity that a more critical level has reserved
+//!   and is not using. So the most critical level is refused only when the
+//!   limit is reached, and a more critical request is never refused where a
+//!   less critical one would be admitted.
+
+use crate::Priority;
+
+/// Levels of priority.
+pub(crate) const LEVELS: usize = 4;
+
+/// The largest limit the packing allows.
+pub(crate) const MAX_LIMIT: u32 = u16::MAX as u32;
+
+/// Permits out per level, 16 bits each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Counts(pub(crate) u64);
+
+impl Counts {
+    pub(crate) const fn of(self, level: usize) -> u32 {
+        ((self.0 >> (16 * level)) & 0xFFFF) as u32
+    }
+
+    pub(crate) const fn total(self) -> u32 {
+        self.of(0) + self.of(1) + self.of(2) + self.of(3)
+    }
+
+    /// One more permit at `level` (the caller has checked the limit, which
+    /// keeps every level below 2^16).
+    pub(crate) const fn plus(self, level: usize) -> Counts {
+        Counts(self.0 + (1 << (16 * level)))
+    }
+
+    /// One permit fewer at `level`; `None` if there is none to return.
+    pub(crate) const fn minus(self, level: usize) -> Option<Counts> {
+        if self.of(level) == 0 {
+            None
+        } else {
+            Some(Counts(self.0 - (1 << (16 * level))))
+        }
+    }
+}
+
+/// Reserves, in thousandths of the limit, per level.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Reserves(pub(crate) [u32; LEVELS]);
+
+impl Reserves {
+    /// Level `level`'s reserve in permits at `limit`.
+    pub(crate) const fn at(&self, level: usize, limit: u32) -> u32 {
+        ((limit as u64 * self.0[level] as u64) / 1000) as u32
+    }
+}
+
+/// Whether one more request at `priority` may be admitted.
+pub(crate) fn admits(counts: Counts, limit: u32, reserves: &Reserves, priority: Priority) -> bool {
+    let total = counts.total();
+    if total >= limit {
+        return false;
+    }
+    let held_back: u32 = (0..priority.index())
+        .map(|level| reserves.at(level, limit).saturating_sub(counts.of(level)))
+        .sum();
+    total.saturating_add(held_back) < limit
+}
+
+#[cfg(all(test, not(resil_loom)))]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn counts(levels: [u32; LEVELS]) -> Counts {
+        levels
+            .iter()
+            .enumerate()
+            .fold(Counts::default(), |c, (level, &n)| {
+                (0..n).fold(c, |c, _| c.plus(level))
+            })
+    }
+
+    #[test]
+    fn packing_keeps_levels_apart() {
+        let c = counts([1, 2, 3, 4]);
+        assert_eq!([c.of(0), c.of(1), c.of(2), c.of(3)], [1, 2, 3, 4]);
+        assert_eq!(c.total(), 10);
+        assert_eq!(c.minus(2).unwrap().of(2), 2);
+        assert_eq!(counts([0, 0, 0, 0]).minus(1), None);
+    }
+
+    #[test]
+    fn without_reserves_every_level_shares_the_limit() {
+        let none = Reserves::default();
+        for p in Priority::ALL {
+            assert!(admits(counts([0, 0, 0, 9]), 10, &none, p));
+            assert!(!admits(counts([0, 0, 0, 10]), 10, &none, p));
+        }
+    }
+
+    #[test]
+    fn a_reserve_holds_back_less_critical_levels_only() {
+        // Critical reserves half of 10.
+        let reserves = Reserves([0, 500, 0, 0]);
+        let busy = counts([0, 0, 0, 5]); // sheddable borrowed the other half
+        assert!(!admits(busy, 10, &reserves, Priority::Sheddable));
+        assert!(!admits(busy, 10, &reserves, Priority::SheddablePlus));
+        assert!(admits(busy, 10, &reserves, Priority::Critical));
+        assert!(admits(busy, 10, &reserves, Priority::CriticalPlus));
+        // Once critical uses its reserve, the rest is shared again.
+        let used = counts([0, 5, 0, 4]);
+        assert!(admits(used, 10, &reserves, Priority::Sheddable));
+    }
+
+    proptest! {
+        #[test]
+        fn a_more_critical_request_is_never_refused_where_a_less_critical_one_is_admitted(
+            levels in proptest::array::uniform4(0u32..20),
+            limit in 1u32..60,
+            permille in proptest::array::uniform4(0u32..=250),
+        ) {
+            let c = counts(levels);
+            let reserves = Reserves(permille);
+            for (more, less) in [(0, 1), (1, 2), (2, 3), (0, 3)] {
+                let (more, less) = (Priority::ALL[more], Priority::ALL[less]);
+                if admits(c, limit, &reserves, less) {
+                    prop_assert!(admits(c, limit, &reserves, more));
+                }
+            }
+            // And nothing is admitted at or past the limit.
+            if c.total() >= limit {
+                for p in Priority::ALL {
+                    prop_assert!(!admits(c, limit, &reserves, p));
+                }
+            }
+        }
+
+        #[test]
+        fn a_level_under_its_reserve_is_admitted_against_less_critical_ones(
+            limit in 4u32..60,
+            mine in 0u32..4,
+        ) {
+            // Critical reserves half; sheddable holds all it may.
+            let reserves = Reserves([0, 500, 0, 0]);
+            let reserve = reserves.at(1, limit);
+            prop_assume!(mine < reserve);
+            let others = limit - reserve;
+            let c = counts([0, mine, 0, others]);
+            prop_assert!(admits(c, limit, &reserves, Priority::Critical));
+            prop_assert!(!admits(c, limit, &reserves, Priority::Sheddable));
+        }
+    }
+}
