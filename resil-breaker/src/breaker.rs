@@ -376,6 +376,9 @@ impl<C: Clock, L: Listener> Shared<C, L> {
     }
 
     fn report(&self, kind: EventKind) {
+        if !self.listener.is_enabled() {
+            return;
+        }
         self.listener
             .on_event(&Event::new(self.name, self.clock.now(), kind));
     }

@@ -216,18 +216,19 @@ fn rate_exceeded(totals: Totals, config: &Config) -> Option<Cause> {
     if totals.calls == 0 {
         return None;
     }
+    // `failures / calls >= threshold`, without a division on the hot path.
     // `min` guards a transiently inconsistent snapshot from a racing window.
     let calls = f64::from(totals.calls);
-    let failure_rate = (f64::from(totals.failures) / calls).min(1.0);
+    let reaches =
+        |count: u32, threshold: f64| f64::from(count.min(totals.calls)) >= threshold * calls;
     if config
         .failure_rate
-        .is_some_and(|threshold| failure_rate >= threshold)
+        .is_some_and(|threshold| reaches(totals.failures, threshold))
     {
         return Some(Cause::FailureRate);
     }
-    let slow_rate = (f64::from(totals.slow) / calls).min(1.0);
     match config.slow_call_rate {
-        Some(threshold) if slow_rate >= threshold => Some(Cause::SlowCallRate),
+        Some(threshold) if reaches(totals.slow, threshold) => Some(Cause::SlowCallRate),
         _ => None,
     }
 }

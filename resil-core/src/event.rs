@@ -285,6 +285,15 @@ pub enum ShedReason {
 pub trait Listener: Send + Sync {
     /// Called once for every event.
     fn on_event(&self, event: &Event<'_>);
+
+    /// Whether this listener wants events at all. Components skip building
+    /// an event — and reading the clock to stamp it — when it does not:
+    /// [`NoopListener`] says `false`, so a component without a listener pays
+    /// nothing for events. Defaults to `true`.
+    #[inline(always)]
+    fn is_enabled(&self) -> bool {
+        true
+    }
 }
 
 /// A listener that ignores every event: the default, and free.
@@ -294,6 +303,11 @@ pub struct NoopListener;
 impl Listener for NoopListener {
     #[inline(always)]
     fn on_event(&self, _event: &Event<'_>) {}
+
+    #[inline(always)]
+    fn is_enabled(&self) -> bool {
+        false
+    }
 }
 
 /// A closure as a [`Listener`]; made by [`listener_fn`].
@@ -331,6 +345,10 @@ impl<L: Listener + ?Sized> Listener for &L {
     fn on_event(&self, event: &Event<'_>) {
         (**self).on_event(event)
     }
+
+    fn is_enabled(&self) -> bool {
+        (**self).is_enabled()
+    }
 }
 
 #[cfg(feature = "alloc")]
@@ -338,12 +356,20 @@ impl<L: Listener + ?Sized> Listener for alloc::boxed::Box<L> {
     fn on_event(&self, event: &Event<'_>) {
         (**self).on_event(event)
     }
+
+    fn is_enabled(&self) -> bool {
+        (**self).is_enabled()
+    }
 }
 
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 impl<L: Listener + ?Sized> Listener for alloc::sync::Arc<L> {
     fn on_event(&self, event: &Event<'_>) {
         (**self).on_event(event)
+    }
+
+    fn is_enabled(&self) -> bool {
+        (**self).is_enabled()
     }
 }
 
@@ -354,6 +380,10 @@ impl<L: Listener> Listener for Option<L> {
             listener.on_event(event)
         }
     }
+
+    fn is_enabled(&self) -> bool {
+        self.as_ref().is_some_and(L::is_enabled)
+    }
 }
 
 /// Fan-out: both listeners hear every event, `A` first.
@@ -361,5 +391,9 @@ impl<A: Listener, B: Listener> Listener for (A, B) {
     fn on_event(&self, event: &Event<'_>) {
         self.0.on_event(event);
         self.1.on_event(event);
+    }
+
+    fn is_enabled(&self) -> bool {
+        self.0.is_enabled() || self.1.is_enabled()
     }
 }

@@ -386,6 +386,9 @@ impl<C: Clock, B: Budget, L: Listener> Hedge<C, B, L> {
     }
 
     fn report(&self, kind: EventKind) {
+        if !self.listener.is_enabled() {
+            return;
+        }
         self.listener
             .on_event(&resil_core::Event::new(self.name, self.clock.now(), kind));
     }

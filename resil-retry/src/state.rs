@@ -68,6 +68,7 @@ impl Progress {
 
     /// Decides what follows an attempt that ended with `outcome` and,
     /// perhaps, a server `hint`.
+    #[inline]
     pub(crate) fn next<C: Clock, B: Budget, L>(
         &mut self,
         retry: &Retry<C, B, L>,
@@ -101,6 +102,7 @@ impl Progress {
     /// Everything that follows an attempt, short of waiting: classify the
     /// result, decide, and either announce the retry (hook, event) or end
     /// the call. The async and blocking loops differ only in how they wait.
+    #[inline]
     pub(crate) fn settle<C, B, L, T, E, K, H, N>(
         &mut self,
         retry: &Retry<C, B, L>,
@@ -206,6 +208,9 @@ fn jitter_floor(backoff: &Backoff, index: u32) -> Duration {
 
 /// Reports `kind` to the policy's listener.
 pub(crate) fn report<C: Clock, B, L: Listener>(retry: &Retry<C, B, L>, kind: EventKind) {
+    if !retry.listener.is_enabled() {
+        return;
+    }
     retry
         .listener
         .on_event(&Event::new(retry.name, retry.clock.now(), kind));

@@ -542,6 +542,9 @@ impl<L: Limit, C: Clock, Li: Listener> Shared<L, C, Li> {
     }
 
     fn report(&self, kind: EventKind) {
+        if !self.listener.is_enabled() {
+            return;
+        }
         self.listener
             .on_event(&Event::new(self.name, self.clock.now(), kind));
     }
