@@ -176,6 +176,10 @@ enum OpenFor {
 
 impl<C: Clock, L: Listener> Shared<C, L> {
     fn acquire(&self) -> Result<Ticket, Rejected> {
+        // The common case, closed, from the raw word.
+        if let Some(generation) = self.cell.closed_generation() {
+            return Ok(self.ticket(generation, false, true));
+        }
         loop {
             let state = self.cell.load();
             match state::admit(state, &self.config) {
@@ -254,11 +258,13 @@ impl<C: Clock, L: Listener> Shared<C, L> {
             self.finish_trial(ticket.generation, outcome, slow);
             return;
         }
+        if outcome == Outcome::Ignored {
+            return;
+        }
         // A permit from a closed period that has ended changes nothing. (The
         // window also drops it once a new period begins; this check covers
         // the open and half-open states in between, and the failure run.)
-        let state = self.cell.load();
-        if state.kind != CircuitState::Closed || state.generation != ticket.generation {
+        if self.cell.closed_generation() != Some(ticket.generation) {
             return;
         }
         let failure = match outcome {
@@ -281,7 +287,13 @@ impl<C: Clock, L: Listener> Shared<C, L> {
         let totals = self
             .window
             .record(ticket.generation, Sample { failure, slow }, now);
-        if state::should_trip(totals, in_a_row, &self.config).is_some() {
+        // A fast success can trip the breaker only by bringing the window up
+        // to `minimum_calls`: a rate already over its threshold would have
+        // tripped on the failure that put it there, so skip the rest. (In a
+        // time window, expiry can raise the rate between records; the next
+        // failure then trips it.)
+        let may_trip = failure || slow || Some(totals.calls) == self.config.minimum_calls;
+        if may_trip && state::should_trip(totals, in_a_row, &self.config).is_some() {
             let generation = ticket.generation;
             self.transition(
                 |s| s.kind == CircuitState::Closed && s.generation == generation,

@@ -57,6 +57,12 @@ impl Cell {
         State::unpack(self.state.load(Ordering::Acquire))
     }
 
+    /// The generation, if the breaker is closed (one load, no unpacking).
+    #[inline]
+    pub(crate) fn closed_generation(&self) -> Option<u32> {
+        State::closed_generation(self.state.load(Ordering::Acquire))
+    }
+
     /// Installs `next` if the state is still `current` (a lock-free update
     /// that keeps the generation: a permit issued, a trial recorded).
     pub(crate) fn update(&self, current: State, next: State) -> bool {

@@ -62,6 +62,17 @@ impl State {
             | ((self.slow as u64 & COUNT_MASK) << 54)
     }
 
+    /// The generation of `word` if it is a closed state: the admission and
+    /// record fast paths, without unpacking the rest.
+    #[inline]
+    pub(crate) const fn closed_generation(word: u64) -> Option<u32> {
+        if word & 0b111 == CircuitState::Closed as u64 {
+            Some(((word >> 3) & GENERATION_MASK) as u32)
+        } else {
+            None
+        }
+    }
+
     pub(crate) const fn unpack(word: u64) -> Self {
         let kind = match word & 0b111 {
             0 => CircuitState::Closed,

@@ -509,8 +509,12 @@ impl<L: Limit, C: Clock, Li: Listener> Shared<L, C, Li> {
         if !L::ADAPTIVE || outcome == Outcome::Ignored {
             return;
         }
-        let Ok(mut algorithm) = self.algorithm.try_lock() else {
-            return; // Another thread is updating: this sample is skipped.
+        let mut algorithm = match self.algorithm.try_lock() {
+            Ok(algorithm) => algorithm,
+            // A limit that panicked in `update` left its state as it was.
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            // Another thread is updating: this sample is skipped.
+            Err(std::sync::TryLockError::WouldBlock) => return,
         };
         let now = self.clock.now();
         let before = self.limit.load(Ordering::Acquire);
