@@ -109,8 +109,10 @@
 //! under overload. See its docs for the example of critical traffic
 //! surviving while sheddable traffic is refused.
 //!
-//! Not built yet (issue #5 continues): loom models and property tests of the
-//! limiter, and its tests on tokio, smol and async-std.
+//! Admission and limit changes are compare-and-swaps on one word, so the
+//! permits out never exceed the limit, even while an adaptive limit shrinks
+//! below the number in flight (loom-checked, with hand-off, cancellation and
+//! the shrinking limit; property-tested against a reference model).
 //!
 //! # Supported Rust versions
 //!

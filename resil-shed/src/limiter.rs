@@ -29,7 +29,7 @@ use resil_core::{
 
 use crate::limit::{Limit, Sample};
 use crate::loom::lock;
-use crate::loom::{AtomicU32, AtomicU64, Mutex, Ordering};
+use crate::loom::{AtomicU64, Mutex, Ordering};
 use crate::{Priority, Shed};
 use queue::{Codel, Queue, WaitState, Waiter};
 use state::{Counts, LEVELS, MAX_LIMIT, Reserves, admits};
@@ -78,13 +78,12 @@ impl<L, C, Li> Clone for ConcurrencyLimit<L, C, Li> {
 
 #[derive(Debug)]
 pub(crate) struct Shared<L, C, Li> {
-    /// Permits out per level ([`Counts`]).
+    /// Permits out per level and the current limit ([`Counts`]): one word,
+    /// so admissions and limit changes are ordered.
     counts: AtomicU64,
     /// Waiters queued per level (a [`Counts`] too): lets admission see,
     /// without the lock, whether it would overtake a waiter.
     waiting: AtomicU64,
-    /// The current limit (mirrors the adaptive limit's value).
-    limit: AtomicU32,
     reserves: Reserves,
     queue: Mutex<Queue>,
     /// The limit algorithm; only try-locked, so a contended update skips a
@@ -209,7 +208,7 @@ impl<L: Limit, C: Clock, Li: Listener> ConcurrencyLimitBuilder<L, C, Li> {
     ///
     /// [`ConfigError`] if a reserve is not in `[0, 1]` or the reserves add
     /// up to more than 1; `max_wait`, or a CoDel target or interval, is zero;
-    /// or the limit is above 65,535.
+    /// or the limit is above 4,095 (or `max_queue` is).
     pub fn build(self) -> Result<ConcurrencyLimit<L, C, Li>, ConfigError> {
         let mut permille = [0; LEVELS];
         for (level, &share) in self.reserves.iter().enumerate() {
@@ -234,14 +233,20 @@ impl<L: Limit, C: Clock, Li: Listener> ConcurrencyLimitBuilder<L, C, Li> {
         }
         let limit = self.algorithm.limit();
         if limit > MAX_LIMIT {
-            return Err(ConfigError::invalid("limit", limit, "at most 65535"));
+            return Err(ConfigError::invalid("limit", limit, "at most 4095"));
+        }
+        if self.max_queue > MAX_LIMIT as usize {
+            return Err(ConfigError::invalid(
+                "max_queue",
+                self.max_queue,
+                "at most 4095",
+            ));
         }
         let now = self.clock.now();
         Ok(ConcurrencyLimit {
             shared: Arc::new(Shared {
-                counts: AtomicU64::new(0),
+                counts: AtomicU64::new(Counts::with_limit(limit.max(1)).0),
                 waiting: AtomicU64::new(0),
-                limit: AtomicU32::new(limit.max(1)),
                 reserves: Reserves(permille),
                 queue: Mutex::new(Queue::new(now)),
                 algorithm: Mutex::new(self.algorithm),
@@ -335,7 +340,7 @@ impl<L: Limit, C: Clock, Li: Listener> ConcurrencyLimit<L, C, Li> {
 
     /// The current limit.
     pub fn limit(&self) -> u32 {
-        self.shared.limit.load(Ordering::Acquire)
+        self.shared.counts().limit()
     }
 
     /// Permits out now, all levels together.
@@ -392,12 +397,11 @@ impl<L: Limit, C: Clock, Li: Listener> Shared<L, C, Li> {
 
     /// Takes one permit at `level` if the limit and reserves allow.
     fn take(&self, level: usize) -> bool {
-        let limit = self.limit.load(Ordering::Acquire);
         let priority = Priority::ALL[level];
         self.counts
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |word| {
                 let counts = Counts(word);
-                admits(counts, limit, &self.reserves, priority).then(|| counts.plus(level).0)
+                admits(counts, &self.reserves, priority).then(|| counts.plus(level).0)
             })
             .is_ok()
     }
@@ -433,7 +437,7 @@ impl<L: Limit, C: Clock, Li: Listener> Shared<L, C, Li> {
                 match victim {
                     Some(victim) => {
                         self.waiting
-                            .fetch_sub(1 << (16 * victim.level), Ordering::SeqCst);
+                            .fetch_sub(Counts::unit(victim.level), Ordering::SeqCst);
                         wake.extend(victim.settle(WaitState::Shed(ShedReason::QueueFull)));
                     }
                     None => {
@@ -444,7 +448,8 @@ impl<L: Limit, C: Clock, Li: Listener> Shared<L, C, Li> {
             }
             let waiter = Waiter::new(level, now);
             queue.push(Arc::clone(&waiter));
-            self.waiting.fetch_add(1 << (16 * level), Ordering::SeqCst);
+            self.waiting
+                .fetch_add(Counts::unit(level), Ordering::SeqCst);
             // A permit returned before we were counted as waiting is ours to take.
             self.dispatch_locked(&mut queue, now, &mut wake);
             waiter
@@ -467,7 +472,7 @@ impl<L: Limit, C: Clock, Li: Listener> Shared<L, C, Li> {
     fn dispatch_locked(&self, queue: &mut Queue, now: Instant, wake: &mut Vec<Waker>) {
         for expired in queue.expire(self.codel, now) {
             self.waiting
-                .fetch_sub(1 << (16 * expired.level), Ordering::SeqCst);
+                .fetch_sub(Counts::unit(expired.level), Ordering::SeqCst);
             wake.extend(expired.settle(WaitState::Shed(ShedReason::WaitedTooLong)));
         }
         while let Some(level) = queue.most_critical() {
@@ -476,7 +481,8 @@ impl<L: Limit, C: Clock, Li: Listener> Shared<L, C, Li> {
                 break;
             }
             if let Some(waiter) = queue.pop_at(level, lifo, now) {
-                self.waiting.fetch_sub(1 << (16 * level), Ordering::SeqCst);
+                self.waiting
+                    .fetch_sub(Counts::unit(level), Ordering::SeqCst);
                 wake.extend(waiter.settle(WaitState::Granted));
             }
         }
@@ -491,7 +497,7 @@ impl<L: Limit, C: Clock, Li: Listener> Shared<L, C, Li> {
             let removed = queue.remove(waiter, now);
             if removed {
                 self.waiting
-                    .fetch_sub(1 << (16 * waiter.level), Ordering::SeqCst);
+                    .fetch_sub(Counts::unit(waiter.level), Ordering::SeqCst);
             }
             removed
         };
@@ -517,18 +523,27 @@ impl<L: Limit, C: Clock, Li: Listener> Shared<L, C, Li> {
             Err(std::sync::TryLockError::WouldBlock) => return,
         };
         let now = self.clock.now();
-        let before = self.limit.load(Ordering::Acquire);
         let after = algorithm
             .update(&Sample::new(latency, in_flight, outcome, now))
             .clamp(1, MAX_LIMIT);
+        // On the counts' own word, so no admission can use the old limit
+        // after this one has taken effect; still under the algorithm's lock,
+        // so limits are installed in the order they were computed.
+        let changed = self
+            .counts
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |word| {
+                let counts = Counts(word);
+                (counts.limit() != after).then(|| counts.relimited(after).0)
+            });
         drop(algorithm);
-        if after != before {
-            self.limit.swap(after, Ordering::AcqRel);
-            self.report(EventKind::limit_changed(before, after));
-            // As in `release`: a read-modify-write, ordered with `enqueue`.
-            if after > before && self.waiting.fetch_add(0, Ordering::AcqRel) != 0 {
-                self.dispatch();
-            }
+        let Ok(word) = changed else {
+            return; // Unchanged.
+        };
+        let before = Counts(word).limit();
+        self.report(EventKind::limit_changed(before, after));
+        // As in `release`: a read-modify-write, ordered with `enqueue`.
+        if after > before && self.waiting.fetch_add(0, Ordering::AcqRel) != 0 {
+            self.dispatch();
         }
     }
 

@@ -4,9 +4,9 @@
 // Only the limiter and the throttle (`std`) share state between threads;
 // the limits are plain state machines.
 #[cfg(all(feature = "std", not(resil_loom)))]
-pub(crate) use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+pub(crate) use core::sync::atomic::{AtomicU64, Ordering};
 #[cfg(resil_loom)]
-pub(crate) use loom::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicU64, Ordering};
 
 #[cfg(resil_loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};

@@ -1,8 +1,11 @@
 //! The limiter's admission rule as pure functions over a packed word.
 //!
-//! [`Counts`] holds the permits out per priority level, 16 bits each, in one
-//! `u64`, so one compare-and-swap admits a request against the limit and the
-//! reserves at once. The rule:
+//! [`Counts`] holds the permits out per priority level (12 bits each) *and
+//! the current limit* (16 bits) in one `u64`. One compare-and-swap admits a
+//! request against the limit and the reserves at once, and a limit change is
+//! a compare-and-swap on the same word: an admission and a shrinking limit
+//! are ordered, so no permit is ever admitted against a limit that has
+//! already been lowered. The rule:
 //!
 //! - nothing is admitted once the permits out reach the limit;
 //! - a level's reserve protects it against *less* critical levels only: a
@@ -16,16 +19,41 @@ use crate::Priority;
 /// Levels of priority.
 pub(crate) const LEVELS: usize = 4;
 
-/// The largest limit the packing allows.
-pub(crate) const MAX_LIMIT: u32 = u16::MAX as u32;
+/// The largest limit (and queue) the packing allows: 12 bits per level.
+pub(crate) const MAX_LIMIT: u32 = 4_095;
 
-/// Permits out per level, 16 bits each.
+const LEVEL_BITS: u32 = 12;
+const LEVEL_MASK: u64 = (1 << LEVEL_BITS) - 1;
+const LIMIT_SHIFT: u32 = 48;
+
+/// Permits out (or waiters) per level, 12 bits each, and the limit in the
+/// top 16 bits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Counts(pub(crate) u64);
 
 impl Counts {
+    /// No permits out, under `limit`.
+    pub(crate) const fn with_limit(limit: u32) -> Counts {
+        Counts((limit as u64) << LIMIT_SHIFT)
+    }
+
+    /// The limit the word carries.
+    pub(crate) const fn limit(self) -> u32 {
+        (self.0 >> LIMIT_SHIFT) as u32
+    }
+
+    /// The same counts under a new `limit`.
+    pub(crate) const fn relimited(self, limit: u32) -> Counts {
+        Counts((self.0 & ((1 << LIMIT_SHIFT) - 1)) | ((limit as u64) << LIMIT_SHIFT))
+    }
+
+    /// The increment of one at `level`, for the waiter counts.
+    pub(crate) const fn unit(level: usize) -> u64 {
+        1 << (LEVEL_BITS as usize * level)
+    }
+
     pub(crate) const fn of(self, level: usize) -> u32 {
-        ((self.0 >> (16 * level)) & 0xFFFF) as u32
+        ((self.0 >> (LEVEL_BITS as usize * level)) & LEVEL_MASK) as u32
     }
 
     pub(crate) const fn total(self) -> u32 {
@@ -33,9 +61,9 @@ impl Counts {
     }
 
     /// One more permit at `level` (the caller has checked the limit, which
-    /// keeps every level below 2^16).
+    /// keeps every level within its 12 bits).
     pub(crate) const fn plus(self, level: usize) -> Counts {
-        Counts(self.0 + (1 << (16 * level)))
+        Counts(self.0 + Self::unit(level))
     }
 
     /// One permit fewer at `level`; `None` if there is none to return.
@@ -43,7 +71,7 @@ impl Counts {
         if self.of(level) == 0 {
             None
         } else {
-            Some(Counts(self.0 - (1 << (16 * level))))
+            Some(Counts(self.0 - Self::unit(level)))
         }
     }
 }
@@ -59,8 +87,10 @@ impl Reserves {
     }
 }
 
-/// Whether one more request at `priority` may be admitted.
-pub(crate) fn admits(counts: Counts, limit: u32, reserves: &Reserves, priority: Priority) -> bool {
+/// Whether one more request at `priority` may be admitted under the limit
+/// the word carries.
+pub(crate) fn admits(counts: Counts, reserves: &Reserves, priority: Priority) -> bool {
+    let limit = counts.limit();
     let total = counts.total();
     if total >= limit {
         return false;
@@ -99,8 +129,8 @@ mod tests {
     fn without_reserves_every_level_shares_the_limit() {
         let none = Reserves::default();
         for p in Priority::ALL {
-            assert!(admits(counts([0, 0, 0, 9]), 10, &none, p));
-            assert!(!admits(counts([0, 0, 0, 10]), 10, &none, p));
+            assert!(admits(counts([0, 0, 0, 9]).relimited(10), &none, p));
+            assert!(!admits(counts([0, 0, 0, 10]).relimited(10), &none, p));
         }
     }
 
@@ -109,13 +139,21 @@ mod tests {
         // Critical reserves half of 10.
         let reserves = Reserves([0, 500, 0, 0]);
         let busy = counts([0, 0, 0, 5]); // sheddable borrowed the other half
-        assert!(!admits(busy, 10, &reserves, Priority::Sheddable));
-        assert!(!admits(busy, 10, &reserves, Priority::SheddablePlus));
-        assert!(admits(busy, 10, &reserves, Priority::Critical));
-        assert!(admits(busy, 10, &reserves, Priority::CriticalPlus));
+        assert!(!admits(busy.relimited(10), &reserves, Priority::Sheddable));
+        assert!(!admits(
+            busy.relimited(10),
+            &reserves,
+            Priority::SheddablePlus
+        ));
+        assert!(admits(busy.relimited(10), &reserves, Priority::Critical));
+        assert!(admits(
+            busy.relimited(10),
+            &reserves,
+            Priority::CriticalPlus
+        ));
         // Once critical uses its reserve, the rest is shared again.
         let used = counts([0, 5, 0, 4]);
-        assert!(admits(used, 10, &reserves, Priority::Sheddable));
+        assert!(admits(used.relimited(10), &reserves, Priority::Sheddable));
     }
 
     proptest! {
@@ -129,14 +167,14 @@ mod tests {
             let reserves = Reserves(permille);
             for (more, less) in [(0, 1), (1, 2), (2, 3), (0, 3)] {
                 let (more, less) = (Priority::ALL[more], Priority::ALL[less]);
-                if admits(c, limit, &reserves, less) {
-                    prop_assert!(admits(c, limit, &reserves, more));
+                if admits(c.relimited(limit), &reserves, less) {
+                    prop_assert!(admits(c.relimited(limit), &reserves, more));
                 }
             }
             // And nothing is admitted at or past the limit.
             if c.total() >= limit {
                 for p in Priority::ALL {
-                    prop_assert!(!admits(c, limit, &reserves, p));
+                    prop_assert!(!admits(c.relimited(limit), &reserves, p));
                 }
             }
         }
@@ -152,8 +190,8 @@ mod tests {
             prop_assume!(mine < reserve);
             let others = limit - reserve;
             let c = counts([0, mine, 0, others]);
-            prop_assert!(admits(c, limit, &reserves, Priority::Critical));
-            prop_assert!(!admits(c, limit, &reserves, Priority::Sheddable));
+            prop_assert!(admits(c.relimited(limit), &reserves, Priority::Critical));
+            prop_assert!(!admits(c.relimited(limit), &reserves, Priority::Sheddable));
         }
     }
 }
