@@ -132,6 +132,12 @@ pub const TARGETS: &[Target] = &[
         over_baseline: false,
         text: "next backoff delay with jitter: <= 40 instr",
     },
+    Target {
+        row: "limiter_fixed",
+        max_instructions: 40.0,
+        over_baseline: false,
+        text: "limiter try_acquire + release, fixed limit: <= 40 instr",
+    },
 ];
 
 /// Expands the list of operations (see `lib.rs`) into [`ROWS`](crate::ROWS),

@@ -21,18 +21,19 @@
 //!   Criterion and the instruction harness time and count the very same
 //!   loop over `run` (one `#[inline(never)]` function per operation), which
 //!   black-boxes every result.
-//! - [`breaker`], [`retry`], [`delay`] and [`reference`](mod@reference) hold the
-//!   operations and, in their docs, how each peer is configured to do the
-//!   same work as resil.
+//! - [`breaker`], [`retry`], [`delay`], [`shed`] and [`reference`](mod@reference)
+//!   hold the operations and, in their docs, how each peer is configured to
+//!   do the same work as resil.
 //! - [`report`] turns criterion's estimates and the instruction counts
 //!   into the table.
 //!
 //! # Adding rows
 //!
-//! A new technique (resil-shed's limiters: tower's `ConcurrencyLimit` +
-//! `LoadShed`, tokio's `Semaphore`) is a new module of [`Operation`]s and a
-//! new block in the list; nothing else changes. The report picks the best
-//! peer of each row by itself.
+//! A new technique is a new module of [`Operation`]s and a new block in the
+//! list (as [`shed`] was: resil-shed's limiter beside tower's
+//! `ConcurrencyLimit` + `LoadShed` and tokio's `Semaphore`); nothing else
+//! changes. The report picks the best peer of each row by itself; a row
+//! with resil alone (no peer does the same work) shows a dash for the peer.
 
 #![forbid(unsafe_code)]
 
@@ -43,6 +44,7 @@ mod op;
 pub mod reference;
 pub mod report;
 pub mod retry;
+pub mod shed;
 
 use catalog::operations;
 
@@ -110,6 +112,27 @@ operations! {
             resil "resil (full jitter)" Resil => crate::delay::Resil<true>,
             backon "backon (jitter)" Peer => crate::delay::Backon<true>,
             backoff "backoff (randomization 0.5)" Peer => crate::delay::BackoffCrate<true>,
+        }
+        limiter_fixed
+            "limiter: try_acquire + release, fixed limit (uncongested)" {
+            resil "resil (Fixed 100, try_acquire + drop)" Resil
+                => crate::shed::ResilFixed,
+            tokio "tokio Semaphore (100, try_acquire + drop)" Peer
+                => crate::shed::TokioSemaphore,
+            tower "tower ConcurrencyLimit (100, poll_ready + call, future dropped unpolled)" Peer
+                => crate::shed::TowerLimit,
+            tower_load_shed
+                "tower LoadShed<ConcurrencyLimit> (100, poll_ready + call, future dropped unpolled)"
+                Peer => crate::shed::TowerLoadShed,
+        }
+        limiter_aimd
+            "limiter: try_acquire + success, adaptive limit (AIMD)" {
+            resil "resil (Aimd defaults, permit.success())" Resil
+                => crate::shed::ResilAimd,
+        }
+        throttle
+            "throttle: check + accepted (SRE adaptive throttle)" {
+            resil "resil (K 2, window 120s)" Resil => crate::shed::ResilThrottle,
         }
         governor_check
             "reference: governor `check()`, allowed" {

@@ -250,7 +250,7 @@ pub fn render(measurements: &Measurements, machine: &str) -> Report {
          column: the fastest for ns/op, the one with the fewest instructions \
          for instr/op (named twice when they differ). How each peer is \
          configured: the docs of \
-         `resil-bench/src/{{breaker,retry,delay,reference}}.rs`.\n\n\
+         `resil-bench/src/{{breaker,retry,delay,shed,reference}}.rs`.\n\n\
          ## Noise\n\n{noise}\n\n\
          Instruction counts are exact for a given binary and repeat from run to \
          run: each is the difference between callgrind's counts at {loops} \

@@ -408,11 +408,9 @@ impl<L: Limit, C: Clock, Li: Listener> Shared<L, C, Li> {
 
     /// Returns one permit at `level` and hands free capacity to waiters.
     pub(crate) fn release(&self, level: usize) {
-        let _ = self
-            .counts
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |word| {
-                Counts(word).minus(level).map(|c| c.0)
-            });
+        // One `fetch_sub`: every caller returns a permit it holds at `level`
+        // (a permit, or a grant its waiter gave up), so the count is at least 1.
+        self.counts.fetch_sub(Counts::unit(level), Ordering::SeqCst);
         // A read-modify-write, not a load: it is ordered with `enqueue`'s
         // increment of `waiting`, so either this sees the waiter, or the
         // waiter's own admission attempt (after its increment) sees this

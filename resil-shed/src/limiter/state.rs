@@ -65,15 +65,6 @@ impl Counts {
     pub(crate) const fn plus(self, level: usize) -> Counts {
         Counts(self.0 + Self::unit(level))
     }
-
-    /// One permit fewer at `level`; `None` if there is none to return.
-    pub(crate) const fn minus(self, level: usize) -> Option<Counts> {
-        if self.of(level) == 0 {
-            None
-        } else {
-            Some(Counts(self.0 - Self::unit(level)))
-        }
-    }
 }
 
 /// Reserves, in thousandths of the limit, per level.
@@ -96,6 +87,7 @@ pub(crate) fn admits(counts: Counts, reserves: &Reserves, priority: Priority) ->
         return false;
     }
     let held_back: u32 = (0..priority.index())
+        .filter(|&level| reserves.0[level] != 0)
         .map(|level| reserves.at(level, limit).saturating_sub(counts.of(level)))
         .sum();
     total.saturating_add(held_back) < limit
@@ -121,8 +113,12 @@ mod tests {
         let c = counts([1, 2, 3, 4]);
         assert_eq!([c.of(0), c.of(1), c.of(2), c.of(3)], [1, 2, 3, 4]);
         assert_eq!(c.total(), 10);
-        assert_eq!(c.minus(2).unwrap().of(2), 2);
-        assert_eq!(counts([0, 0, 0, 0]).minus(1), None);
+        assert_eq!(c.relimited(7).limit(), 7);
+        assert_eq!(
+            c.relimited(7).total(),
+            10,
+            "the limit leaves the counts alone"
+        );
     }
 
     #[test]
