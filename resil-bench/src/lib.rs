@@ -122,7 +122,7 @@ operations! {
             tower "tower ConcurrencyLimit (100, poll_ready + call, future dropped unpolled)" Peer
                 => crate::shed::TowerLimit,
             tower_load_shed
-                "tower LoadShed<ConcurrencyLimit> (100, poll_ready + call, future dropped unpolled)"
+                "tower LoadShed(ConcurrencyLimit) (100, poll_ready + call, future dropped unpolled)"
                 Peer => crate::shed::TowerLoadShed,
         }
         limiter_aimd
