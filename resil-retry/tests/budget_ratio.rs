@@ -178,10 +178,12 @@ fn ratios_are_kept_in_thousandths() {
     deposits(&third, 3);
     assert!(!third.withdraw());
 
-    // Below half a thousandth rounds to nothing.
-    let nothing = budget(0.0004, 0, SECOND, &clock);
-    deposits(&nothing, 10_000);
-    assert!(!nothing.withdraw());
+    // Below half a thousandth would round to nothing: an error, not a silent zero.
+    let err = RatioBudget::builder().ratio(0.0004).build().unwrap_err();
+    assert_eq!(err.field(), "ratio");
+    let smallest = budget(0.0005, 0, SECOND, &clock);
+    deposits(&smallest, 1_000);
+    assert!(smallest.withdraw(), "0.0005 rounds up to a thousandth");
 
     // Huge ratios are exact too.
     let many = budget(1_000.0, 0, SECOND, &clock);

@@ -362,7 +362,8 @@ impl<C> RatioBudgetBuilder<C> {
     /// # Errors
     ///
     /// [`build`](Self::build) fails unless `ratio` is finite and in
-    /// \[0, 1000\].
+    /// \[0, 1000\], and either 0 or at least 0.0005 (smaller ratios would
+    /// round to no credit).
     ///
     /// # Examples
     ///
@@ -483,8 +484,8 @@ impl<C: Clock> RatioBudgetBuilder<C> {
     /// # Errors
     ///
     /// [`ConfigError::Invalid`] naming the field if `ratio` is NaN,
-    /// infinite, negative or above 1000, or if `window` is zero or longer
-    /// than an hour.
+    /// infinite, negative, above 1000, or between 0 and 0.0005 (it would
+    /// round to no credit), or if `window` is zero or longer than an hour.
     ///
     /// # Examples
     ///
@@ -502,6 +503,15 @@ impl<C: Clock> RatioBudgetBuilder<C> {
         let ratio = check_at_least("ratio", self.ratio, 0.0, RATIO_RANGE)?;
         if ratio > MAX_RATIO {
             return Err(ConfigError::invalid("ratio", ratio, RATIO_RANGE));
+        }
+        // Amounts are kept in thousandths: a ratio that would round to no
+        // credit at all is an error, not a silent zero (0 itself is fine).
+        if ratio > 0.0 && ratio < 0.0005 {
+            return Err(ConfigError::invalid(
+                "ratio",
+                ratio,
+                "0, or at least 0.0005 (amounts are kept in thousandths of a retry)",
+            ));
         }
         let window = check_non_zero("window", self.window)?;
         if window > MAX_WINDOW {
