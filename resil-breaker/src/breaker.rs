@@ -58,12 +58,10 @@ pub(crate) struct Ticket {
 
 impl<C: Clock, L: Listener> CircuitBreaker<C, L> {
     pub(crate) fn new(config: Config, name: &'static str, clock: C, listener: L) -> Self {
-        let now = clock.now();
         let window = match config.window {
             SlidingWindow::Count { size } => Window::count(size),
             SlidingWindow::Time { length, buckets } => Window::time(length, buckets),
         };
-        window.reset(0, now);
         CircuitBreaker {
             shared: Arc::new(Shared {
                 cell: Cell::new(seed()),
@@ -84,6 +82,7 @@ impl<C: Clock, L: Listener> CircuitBreaker<C, L> {
 
     /// Whether the breaker is protecting nothing right now: closed,
     /// disabled, or open with its wait over (the next call would try it).
+    #[cfg(feature = "std")]
     pub(crate) fn is_idle(&self) -> bool {
         match self.state() {
             CircuitState::Closed | CircuitState::Disabled => true,
@@ -368,7 +367,7 @@ impl<C: Clock, L: Listener> Shared<C, L> {
                     claim.set_open(now + wait, trips, last_wait, next_seed);
                 }
                 CircuitState::Closed => {
-                    self.window.reset(next.generation, now);
+                    self.window.reset(next.generation);
                     claim.set_closed(next.generation);
                 }
                 _ => {}

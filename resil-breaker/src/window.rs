@@ -135,10 +135,8 @@ impl Window {
     }
 
     /// Empties the window and starts period `period` (the breaker calls this
-    /// when it closes). Emptying needs no clock: `now` is accepted for
-    /// symmetry with the other methods and unused.
-    pub(crate) fn reset(&self, period: u32, now: Instant) {
-        let _ = now;
+    /// when it closes). Emptying needs no clock.
+    pub(crate) fn reset(&self, period: u32) {
         match self {
             Window::Count(window) => window.reset(period),
             Window::Time(window) => window.reset(period),
@@ -333,7 +331,7 @@ mod tests {
     fn window_dispatches_to_its_kind() {
         let now = Instant::ZERO;
         for window in [Window::count(2), Window::time(Duration::from_secs(1), 2)] {
-            window.reset(4, now);
+            window.reset(4);
             assert_eq!(
                 window.record(4, FAILED, now),
                 Totals {
@@ -358,7 +356,7 @@ mod tests {
                     slow: 0
                 }
             );
-            window.reset(5, now);
+            window.reset(5);
             assert_eq!(window.totals(now), Totals::default());
         }
     }
