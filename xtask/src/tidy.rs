@@ -13,7 +13,13 @@ use std::process::Command;
 use crate::step::{self, Failed};
 
 /// Library crates that must never depend on an async runtime.
-const LIBRARY_CRATES: &[&str] = &["resil-core", "resil-retry", "resil-breaker", "resil-shed"];
+const LIBRARY_CRATES: &[&str] = &[
+    "resil-core",
+    "resil-retry",
+    "resil-breaker",
+    "resil-shed",
+    "resil",
+];
 
 /// Runtimes (and their executors), and test support, that may appear only
 /// in `[dev-dependencies]`.
