@@ -60,6 +60,7 @@ impl<C: Clock, B: Budget, L: Listener> Retry<C, B, L> {
             classify: resil_core::DefaultClassifier,
             hint: crate::hint::NoHint,
             on_retry: crate::hook::NoHook,
+            seed: None,
         }
     }
 }
@@ -84,7 +85,7 @@ where
     /// As [`Retry::run_blocking`].
     pub fn run<S: BlockingSleeper + ?Sized>(mut self, sleeper: &S) -> Result<T, RetryError<E>> {
         let retry = self.retry;
-        let mut progress = Progress::begin(retry);
+        let mut progress = Progress::begin(retry).seeded(self.seed);
         loop {
             let attempt = progress.start_attempt();
             let result = (self.op.0)(attempt);

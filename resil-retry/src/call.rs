@@ -27,6 +27,8 @@ pub struct Call<'r, Op, C, B, L, K = DefaultClassifier, H = NoHint, N = NoHook> 
     pub(crate) classify: K,
     pub(crate) hint: H,
     pub(crate) on_retry: N,
+    /// The jitter seed, when the caller fixed one.
+    pub(crate) seed: Option<u64>,
 }
 
 /// An async operation: a closure `AsyncFnMut(u32) -> Result<T, E>` given
@@ -96,6 +98,7 @@ impl<'r, Op: Operation, C, B, L, K, H, N> Call<'r, Op, C, B, L, K, H, N> {
             classify: self.classify,
             hint,
             on_retry: self.on_retry,
+            seed: self.seed,
         }
     }
 
@@ -111,7 +114,35 @@ impl<'r, Op: Operation, C, B, L, K, H, N> Call<'r, Op, C, B, L, K, H, N> {
             classify: self.classify,
             hint: self.hint,
             on_retry,
+            seed: self.seed,
         }
+    }
+
+    /// Seeds this call's jitter, so that its delays repeat from run to run
+    /// (simulations, reproducible tests). Without it each call draws from a
+    /// fresh, unpredictable seed, which is what production wants: clients
+    /// that share a seed jitter alike.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use resil_core::{Backoff, Clock, Jitter, ManualClock};
+    /// use resil_retry::Retry;
+    ///
+    /// let backoff = Backoff::exponential(Duration::from_millis(100), 2.0)
+    ///     .jitter(Jitter::Full)
+    ///     .build()?;
+    /// let policy = Retry::builder().backoff(backoff).max_attempts(4).build()?;
+    /// let waited = |seed| {
+    ///     let clock = ManualClock::new();
+    ///     let _ = policy.call_blocking(|_| Err::<(), _>("busy")).seed(seed).run(&clock);
+    ///     clock.now()
+    /// };
+    /// assert_eq!(waited(7), waited(7));
+    /// # Ok::<(), resil_core::ConfigError>(())
+    /// ```
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
     }
 
     fn with_classify<K2>(self, classify: K2) -> Call<'r, Op, C, B, L, K2, H, N> {
@@ -121,6 +152,7 @@ impl<'r, Op: Operation, C, B, L, K, H, N> Call<'r, Op, C, B, L, K, H, N> {
             classify,
             hint: self.hint,
             on_retry: self.on_retry,
+            seed: self.seed,
         }
     }
 }

@@ -72,6 +72,7 @@ impl<C: Clock, B: Budget, L: Listener> Retry<C, B, L> {
             classify: resil_core::DefaultClassifier,
             hint: crate::hint::NoHint,
             on_retry: crate::hook::NoHook,
+            seed: None,
         }
     }
 }
@@ -97,7 +98,7 @@ where
     /// As [`Retry::run`].
     pub async fn run<S: Sleeper + ?Sized>(mut self, sleeper: &S) -> Result<T, RetryError<E>> {
         let retry = self.retry;
-        let mut progress = Progress::begin(retry);
+        let mut progress = Progress::begin(retry).seeded(self.seed);
         loop {
             let attempt = progress.start_attempt();
             let result = (self.op.0)(attempt).await;

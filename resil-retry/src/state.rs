@@ -42,6 +42,8 @@ pub(crate) struct Progress {
     start: Option<Instant>,
     /// Drawn lazily at the first failure: a success costs no seeding.
     delays: Option<Delays>,
+    /// The jitter seed the call fixed, if any.
+    seed: Option<u64>,
 }
 
 impl Progress {
@@ -52,7 +54,14 @@ impl Progress {
             attempts: 0,
             start: retry.max_elapsed.map(|_| retry.clock.now()),
             delays: None,
+            seed: None,
         }
+    }
+
+    /// Seeds the delays' jitter with `seed` (if any) instead of a fresh one.
+    pub(crate) fn seeded(mut self, seed: Option<u64>) -> Self {
+        self.seed = seed;
+        self
     }
 
     /// The next attempt's number, counting from 1.
@@ -168,7 +177,11 @@ impl Progress {
     /// The wait before the next attempt: the backoff's draw, with its floor
     /// raised to the server's hint (cut to `max_hint`) if there is one.
     fn delay<C, B, L>(&mut self, retry: &Retry<C, B, L>, hint: Option<Duration>) -> Duration {
-        let delays = self.delays.get_or_insert_with(|| retry.backoff.iter());
+        let seed = self.seed;
+        let delays = self.delays.get_or_insert_with(|| match seed {
+            Some(seed) => retry.backoff.iter_seeded(seed),
+            None => retry.backoff.iter(),
+        });
         let index = delays.drawn();
         let drawn = delays.next().unwrap_or(Duration::MAX);
         match hint.filter(|h| !h.is_zero()) {
