@@ -54,3 +54,18 @@ pub mod breaker {
 pub mod shed {
     pub use resil_shed::*;
 }
+
+#[cfg(all(
+    feature = "std",
+    feature = "retry",
+    feature = "breaker",
+    feature = "shed"
+))]
+pub mod pipeline;
+#[cfg(all(
+    feature = "std",
+    feature = "retry",
+    feature = "breaker",
+    feature = "shed"
+))]
+pub use pipeline::{Pipeline, PipelineBuilder, PipelineError};
