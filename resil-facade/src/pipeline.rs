@@ -63,7 +63,7 @@ use resil_core::error::check_non_zero;
 
 pub use call::PipelineCall;
 pub use error::{Cause, PipelineError, Stage};
-pub use stage::{BreakerStage, Off, RetryStage, ShedStage, Stopped};
+pub use stage::{BreakerStage, Next, Off, RetryStage, ShedStage, Stopped};
 
 /// Shed → total timeout → retry → breaker → attempt timeout around an
 /// async operation (see the [module docs](self) for what each stage does

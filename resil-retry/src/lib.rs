@@ -124,6 +124,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test, resil_loom))]
 extern crate std;
 
+mod attempts;
 mod blocking;
 pub mod budget;
 mod call;
@@ -141,6 +142,7 @@ mod state;
 #[cfg(test)]
 mod tests;
 
+pub use attempts::{Attempts, Decision};
 pub use budget::{Budget, NoBudget};
 #[cfg(feature = "std")]
 pub use budget::{RatioBudget, RatioBudgetBuilder, TokenBucket};

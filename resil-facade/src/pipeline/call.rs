@@ -1,7 +1,6 @@
 //! One call through a pipeline: its per-call options, and the run that
 //! threads the stages together.
 
-use core::cell::Cell;
 use core::time::Duration;
 
 use resil_breaker::Rejected;
@@ -10,7 +9,7 @@ use resil_retry::{Hint, NoHint};
 use resil_shed::Priority;
 
 use super::error::{Cause, PipelineError};
-use super::stage::{BreakerStage, RetryStage, ShedStage, Stopped};
+use super::stage::{BreakerStage, Next, RetryStage, ShedStage, Stopped};
 use super::{Pipeline, Settings};
 
 /// An operation and the options of one pipeline call; run it with
@@ -126,23 +125,27 @@ where
             Ok(permit) => permit,
             Err(shed) => return Err(PipelineError::new(Cause::Shed(shed), 0, None)),
         };
-        let started = Cell::new(0);
-        let attempts = pipeline.retry.run(
-            sleeper,
-            async |n| {
-                started.set(n);
-                attempt(
+        let retry = &pipeline.retry;
+        let mut progress = retry.begin();
+        let mut started = 0;
+        let attempts = async {
+            loop {
+                started = retry.start(&mut progress);
+                let result = attempt(
                     &pipeline.breaker,
                     settings,
                     sleeper,
                     (&mut op, &classify, &hint),
-                    n,
+                    started,
                 )
-                .await
-            },
-            |result: &Result<Attempted<T>, AttemptError<E>>| retry_outcome(settings, result),
-            |result: &Result<Attempted<T>, AttemptError<E>>| retry_hint(result),
-        );
+                .await;
+                let (outcome, hint) = (retry_outcome(settings, &result), retry_hint(&result));
+                match retry.settle(&mut progress, result, outcome, hint) {
+                    Next::Retry(delay) => sleeper.sleep(delay).await,
+                    Next::Done(result) => break result,
+                };
+            }
+        };
         let result = match settings.total_timeout {
             None => attempts.await,
             Some(limit) => match timeout(sleeper, limit, attempts).await {
@@ -150,7 +153,7 @@ where
                 Err(_) => {
                     S::release(permit, Outcome::Failure);
                     let cause = Cause::TotalTimeout(limit);
-                    return Err(PipelineError::new(cause, started.get(), None));
+                    return Err(PipelineError::new(cause, started, None));
                 }
             },
         };

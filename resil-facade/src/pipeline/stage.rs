@@ -9,10 +9,11 @@
 //! techniques and [`Off`] implement them.
 
 use core::future::{Future, ready};
+use core::time::Duration;
 
 use resil_breaker::{CircuitBreaker, Rejected};
-use resil_core::{Classify, Clock, Listener, Outcome, Sleeper, StopReason};
-use resil_retry::{Budget, Hint, Retry};
+use resil_core::{Clock, Listener, Outcome, Sleeper, StopReason};
+use resil_retry::{Attempts, Budget, Decision, Retry};
 use resil_shed::{ConcurrencyLimit, Limit, Priority, Shed};
 
 /// A stage that is not there: admits everything, retries nothing.
@@ -120,70 +121,88 @@ pub struct Stopped<E> {
     pub reason: Option<StopReason>,
 }
 
-/// The stage that repeats attempts.
+/// What follows an attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next<T, E> {
+    /// Wait this long, then attempt again.
+    Retry(Duration),
+    /// The call is over.
+    Done(Result<T, Stopped<E>>),
+}
+
+/// The stage that repeats attempts: it decides, the pipeline runs each
+/// attempt and waits.
 pub trait RetryStage {
-    /// Runs `attempt` (given the attempt number, from 1) until `classify`
-    /// calls a result final or the policy stops, waiting on `sleeper`, with
-    /// `hint` as the server's floor for the next delay.
-    fn run<S, F, T, E, K, H>(
+    /// One call's progress.
+    type Progress;
+
+    /// Begins a call.
+    fn begin(&self) -> Self::Progress;
+
+    /// Starts an attempt; returns its number, from 1.
+    fn start(&self, progress: &mut Self::Progress) -> u32;
+
+    /// Decides what follows an attempt that ended with `result`, classified
+    /// as `outcome`, with the server's `hint` as the floor of the next
+    /// delay.
+    fn settle<T, E>(
         &self,
-        sleeper: &S,
-        attempt: F,
-        classify: K,
-        hint: H,
-    ) -> impl Future<Output = Result<T, Stopped<E>>>
-    where
-        S: Sleeper + ?Sized,
-        F: AsyncFnMut(u32) -> Result<T, E>,
-        K: Classify<T, E>,
-        H: Hint<T, E>;
+        progress: &mut Self::Progress,
+        result: Result<T, E>,
+        outcome: Outcome,
+        hint: Option<Duration>,
+    ) -> Next<T, E>;
 }
 
 impl RetryStage for Off {
-    async fn run<S, F, T, E, K, H>(
+    type Progress = ();
+
+    fn begin(&self) {}
+
+    fn start(&self, (): &mut ()) -> u32 {
+        1
+    }
+
+    fn settle<T, E>(
         &self,
-        _sleeper: &S,
-        mut attempt: F,
-        _classify: K,
-        _hint: H,
-    ) -> Result<T, Stopped<E>>
-    where
-        S: Sleeper + ?Sized,
-        F: AsyncFnMut(u32) -> Result<T, E>,
-        K: Classify<T, E>,
-        H: Hint<T, E>,
-    {
-        attempt(1).await.map_err(|error| Stopped {
+        (): &mut (),
+        result: Result<T, E>,
+        _outcome: Outcome,
+        _hint: Option<Duration>,
+    ) -> Next<T, E> {
+        Next::Done(result.map_err(|error| Stopped {
             error,
             attempts: 1,
             reason: None,
-        })
+        }))
     }
 }
 
 impl<C: Clock, B: Budget, L: Listener> RetryStage for Retry<C, B, L> {
-    async fn run<S, F, T, E, K, H>(
+    type Progress = Attempts;
+
+    fn begin(&self) -> Attempts {
+        self.attempts()
+    }
+
+    fn start(&self, progress: &mut Attempts) -> u32 {
+        progress.start()
+    }
+
+    fn settle<T, E>(
         &self,
-        sleeper: &S,
-        attempt: F,
-        classify: K,
-        hint: H,
-    ) -> Result<T, Stopped<E>>
-    where
-        S: Sleeper + ?Sized,
-        F: AsyncFnMut(u32) -> Result<T, E>,
-        K: Classify<T, E>,
-        H: Hint<T, E>,
-    {
-        self.call(attempt)
-            .classify(|result: &Result<T, E>| classify.classify(result))
-            .hint(|result: &Result<T, E>| hint.hint(result))
-            .run(sleeper)
-            .await
-            .map_err(|stopped| Stopped {
+        progress: &mut Attempts,
+        result: Result<T, E>,
+        outcome: Outcome,
+        hint: Option<Duration>,
+    ) -> Next<T, E> {
+        match progress.settle(self, result, outcome, hint) {
+            Decision::Retry(delay) => Next::Retry(delay),
+            Decision::Done(result) => Next::Done(result.map_err(|stopped| Stopped {
                 attempts: stopped.attempts(),
                 reason: Some(stopped.reason()),
                 error: stopped.into_inner(),
-            })
+            })),
+        }
     }
 }
