@@ -38,7 +38,7 @@ use resil_core::{Backoff, Jitter};
 use crate::{Failure, Operation, fail, ok};
 
 /// The failure rate that opens a breaker in most rows.
-const TRIPS_AT: f64 = 0.5;
+pub(crate) const TRIPS_AT: f64 = 0.5;
 
 /// The failure rate for a window that is half failures and must stay closed.
 const LENIENT: f64 = 0.75;
@@ -67,7 +67,7 @@ pub trait Breaker: Sized {
 
 /// resil-breaker with a count window (see the module docs).
 #[derive(Clone, Debug)]
-pub struct ResilCount(CircuitBreaker);
+pub struct ResilCount(pub(crate) CircuitBreaker);
 
 impl Breaker for ResilCount {
     type Output = Result<u64, CallError<Failure>>;
@@ -182,7 +182,7 @@ impl Breaker for RecloserCount {
 
 /// failsafe with its consecutive-failures policy (see the module docs).
 #[derive(Clone, Debug)]
-pub struct FailsafeConsecutive(StateMachine<ConsecutiveFailures<Constant>, ()>);
+pub struct FailsafeConsecutive(pub(crate) StateMachine<ConsecutiveFailures<Constant>, ()>);
 
 impl Breaker for FailsafeConsecutive {
     type Output = Result<u64, failsafe::Error<Failure>>;

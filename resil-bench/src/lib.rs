@@ -21,7 +21,7 @@
 //!   Criterion and the instruction harness time and count the very same
 //!   loop over `run` (one `#[inline(never)]` function per operation), which
 //!   black-boxes every result.
-//! - [`breaker`], [`retry`], [`delay`], [`shed`] and [`reference`](mod@reference)
+//! - [`breaker`], [`retry`], [`delay`], [`shed`], [`pipeline`] and [`reference`](mod@reference)
 //!   hold the operations and, in their docs, how each peer is configured to
 //!   do the same work as resil.
 //! - [`report`] turns criterion's estimates and the instruction counts
@@ -41,6 +41,7 @@ pub mod breaker;
 mod catalog;
 pub mod delay;
 mod op;
+pub mod pipeline;
 pub mod reference;
 pub mod report;
 pub mod retry;
@@ -133,6 +134,14 @@ operations! {
         throttle
             "throttle: check + accepted (SRE adaptive throttle)" {
             resil "resil (K 2, window 120s)" Resil => crate::shed::ResilThrottle,
+        }
+        pipeline
+            "pipeline: shed + retry + breaker, first attempt succeeds (one poll)" {
+            resil "resil Pipeline (Fixed 100, retry 3, count window 100)" Resil
+                => crate::pipeline::ResilPipeline,
+            peers "tokio Semaphore + backon + failsafe, by hand" Peer
+                => crate::pipeline::PeersByHand,
+            bare "the bare call" Baseline => crate::retry::AsyncBare,
         }
         governor_check
             "reference: governor `check()`, allowed" {

@@ -34,7 +34,7 @@ use resil_retry::{Retry, RetryError};
 use crate::{Failure, Operation, ok, poll_once};
 
 /// resil's policy: `Retry::builder()`'s defaults, spelled out.
-fn resil_policy() -> Retry {
+pub(crate) fn resil_policy() -> Retry {
     let backoff = Backoff::exponential(Duration::from_millis(100), 2.0)
         .max_delay(Duration::from_secs(10))
         .jitter(Jitter::Full)
@@ -48,7 +48,7 @@ fn resil_policy() -> Retry {
 }
 
 /// backon's equivalent.
-fn backon_builder() -> ExponentialBuilder {
+pub(crate) fn backon_builder() -> ExponentialBuilder {
     ExponentialBuilder::new()
         .with_min_delay(Duration::from_millis(100))
         .with_factor(2.0)
@@ -75,7 +75,7 @@ fn ok_transient() -> Result<u64, backoff::Error<Failure>> {
 }
 
 /// A sleeper whose sleep is over at once (never called: nothing fails).
-fn no_sleep(_: Duration) -> Ready<()> {
+pub(crate) fn no_sleep(_: Duration) -> Ready<()> {
     ready(())
 }
 
@@ -92,7 +92,7 @@ impl backoff::future::Sleeper for NoSleep {
 }
 
 /// Checks that a set-up call succeeded.
-fn expect_ok<E: core::fmt::Debug>(result: Result<u64, E>) {
+pub(crate) fn expect_ok<E: core::fmt::Debug>(result: Result<u64, E>) {
     assert_eq!(result.expect("the first attempt succeeds"), 1);
 }
 

@@ -82,6 +82,7 @@ impl<C: Clock, B: Budget, L: Listener> Retry<C, B, L> {
 
 impl Attempts {
     /// Starts the next attempt; returns its number, from 1.
+    #[inline]
     pub fn start(&mut self) -> u32 {
         self.attempt = self.progress.start_attempt();
         self.attempt
@@ -93,6 +94,7 @@ impl Attempts {
     /// and budget accounting as [`Retry::run`].
     ///
     /// `retry` must be the policy that began the call.
+    #[inline]
     pub fn settle<C, B, L, T, E>(
         &mut self,
         retry: &Retry<C, B, L>,

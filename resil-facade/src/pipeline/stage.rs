@@ -189,6 +189,7 @@ impl<C: Clock, B: Budget, L: Listener> RetryStage for Retry<C, B, L> {
         progress.start()
     }
 
+    #[inline]
     fn settle<T, E>(
         &self,
         progress: &mut Attempts,
