@@ -3,21 +3,112 @@
 //! [`Pipeline`](crate::Pipeline), or as tower layers.
 //!
 //! `resil` is the facade of a workspace of small crates, re-exported here
-//! behind features of the same names:
+//! behind features of the same names, so one dependency gives the whole
+//! set and each technique can still be used on its own:
 //!
 //! - [`core`]: clocks (real and virtual), sleepers, backoff and jitter,
-//!   outcome classification and events ([`resil-core`](resil_core)).
-//! - `retry`: retry policies, budgets and hedging (`resil-retry`).
+//!   outcome classification and events (`resil-core`).
+//! - `retry`: retry policies, retry budgets and hedging (`resil-retry`).
 //! - `breaker`: the circuit breaker (`resil-breaker`).
-//! - `shed`: concurrency limits and client-side throttling (`resil-shed`).
+//! - `shed`: concurrency limits (fixed and adaptive) with priorities, and
+//!   the SRE client-side throttle (`resil-shed`).
 //!
 //! Nothing here depends on a runtime: time comes from a
 //! [`Clock`](crate::core::Clock) and waiting from a
-//! [`Sleeper`](crate::core::Sleeper) you give it (`tokio::time::sleep`
-//! plugs in as it is), so everything runs — and is tested — in virtual
-//! time on a [`ManualClock`](crate::core::ManualClock).
+//! [`Sleeper`](crate::core::Sleeper) you give it — `tokio::time::sleep`,
+//! `async_std::task::sleep` or `smol::Timer::after` plug in as they are —
+//! so everything runs, and is tested, in virtual time on a
+//! [`ManualClock`](crate::core::ManualClock).
+//!
+//! # Quick start
+//!
+//! Every example below runs on a virtual clock: no runtime, no real sleep.
+//!
+#![cfg_attr(
+    feature = "retry",
+    doc = r#"
+Retry with exponential backoff and full jitter (the default backoff):
 
-#![no_std]
+```
+use resil::core::ManualClock;
+use resil::retry::Retry;
+
+let clock = ManualClock::new();
+let policy = Retry::builder().max_attempts(4).clock(clock.clone()).build()?;
+let mut failures = 2;
+let answer = policy.run_blocking(&clock, |_attempt| {
+    if failures > 0 { failures -= 1; Err("busy") } else { Ok(42) }
+});
+assert_eq!(answer, Ok(42));
+# Ok::<(), resil::core::ConfigError>(())
+```
+"#
+)]
+#![cfg_attr(
+    all(feature = "breaker", feature = "std"),
+    doc = r#"
+A circuit breaker that opens after 3 failures in a row:
+
+```
+use resil::breaker::{CallError, CircuitBreaker};
+use resil::core::{CircuitState, ManualClock};
+
+let breaker = CircuitBreaker::builder()
+    .consecutive_failures(3)
+    .clock(ManualClock::new())
+    .build()?;
+for _ in 0..3 {
+    let _ = breaker.call(|| Err::<(), _>("down"));
+}
+assert_eq!(breaker.state(), CircuitState::Open);
+assert!(matches!(breaker.call(|| Ok::<_, ()>(1)), Err(CallError::Rejected(_))));
+# Ok::<(), resil::core::ConfigError>(())
+```
+"#
+)]
+#![cfg_attr(
+    all(feature = "shed", feature = "std"),
+    doc = r#"
+A concurrency limit that keeps room for critical work:
+
+```
+use resil::core::ManualClock;
+use resil::shed::{ConcurrencyLimit, Fixed, Priority};
+
+let limiter = ConcurrencyLimit::builder(Fixed::try_from(10)?)
+    .reserve(Priority::Critical, 0.5) // half the limit only critical work may use
+    .clock(ManualClock::new())
+    .build()?;
+let batch: Vec<_> = (0..10).filter_map(|_| limiter.try_acquire(Priority::Sheddable).ok()).collect();
+assert_eq!(batch.len(), 5);
+assert!(limiter.try_acquire(Priority::Critical).is_ok());
+# Ok::<(), Box<dyn std::error::Error>>(())
+```
+"#
+)]
+//!
+//! The [`Pipeline`](crate::Pipeline) composes them around one async
+//! operation in a documented order — shed → total timeout → retry →
+//! breaker → attempt timeout — and says which stage ended a call; its docs
+//! have the example. The [`tower`](crate::tower) module (feature `tower`)
+//! has a layer for each technique and for the pipeline.
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `std` | yes | `SystemClock` and the thread sleeper, the concurrency limiter and throttle, the breaker registry, [`Pipeline`](crate::Pipeline) |
+//! | `alloc` | with `std` | shared handles (`ManualClock`, `Arc<C>: Clock`) |
+//! | `retry` | yes | the [`retry`] module (`resil-retry`) |
+//! | `breaker` | yes | the [`breaker`] module (`resil-breaker`) |
+//! | `shed` | yes | the [`shed`] module (`resil-shed`) |
+//! | `tower` | no | the [`tower`](crate::tower) module: a `Layer` per technique and for the pipeline |
+//! | `tracing` | no | [`TracingListener`](crate::TracingListener): every event as a `tracing` event |
+//! | `serde` | no | the [`config`](crate::config) module: policies from TOML, JSON or any serde format |
+//! | `full` | no | all of the above |
+//!
+//! The [`Pipeline`](crate::Pipeline) needs `std`, `retry`, `breaker` and
+//! `shed` (the defaults). Without `std` the crate is `#![no_std]
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 #![warn(
