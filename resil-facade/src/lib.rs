@@ -90,7 +90,7 @@ assert!(limiter.try_acquire(Priority::Critical).is_ok());
 //! The [`Pipeline`](crate::Pipeline) composes them around one async
 //! operation in a documented order — shed → total timeout → retry →
 //! breaker → attempt timeout — and says which stage ended a call; its docs
-//! have the example. The [`tower`](crate::tower) module (feature `tower`)
+//! have the example. The `tower` module (feature `tower`)
 //! has a layer for each technique and for the pipeline.
 //!
 //! # Features
@@ -102,9 +102,9 @@ assert!(limiter.try_acquire(Priority::Critical).is_ok());
 //! | `retry` | yes | the [`retry`] module (`resil-retry`) |
 //! | `breaker` | yes | the [`breaker`] module (`resil-breaker`) |
 //! | `shed` | yes | the [`shed`] module (`resil-shed`) |
-//! | `tower` | no | the [`tower`](crate::tower) module: a `Layer` per technique and for the pipeline |
-//! | `tracing` | no | [`TracingListener`](crate::TracingListener): every event as a `tracing` event |
-//! | `serde` | no | the [`config`](crate::config) module: policies from TOML, JSON or any serde format |
+//! | `tower` | no | the `tower` module: a `Layer` per technique and for the pipeline |
+//! | `tracing` | no | `TracingListener`: every event as a `tracing` event |
+//! | `serde` | no | the `config` module: policies from TOML, JSON or any serde format |
 //! | `full` | no | all of the above |
 //!
 //! The [`Pipeline`](crate::Pipeline) needs `std`, `retry`, `breaker` and
