@@ -9,7 +9,7 @@ use core::time::Duration;
 use std::process::Command;
 
 use crate::step::{self, Failed, Step};
-use crate::{loom, tidy};
+use crate::{deny, features, loom, msrv, tidy};
 
 /// A crate that must build without `std`.
 struct NoStd {
@@ -55,7 +55,10 @@ const STAGES: &[Stage] = &[
     ("test", test),
     ("doc", doc),
     ("no_std", no_std),
+    ("features", features::run),
+    ("msrv", msrv::run),
     ("tidy", tidy::run),
+    ("deny", || deny::run(&[])),
     ("loom", loom::run),
 ];
 

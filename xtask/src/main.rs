@@ -10,9 +10,14 @@
 mod bench;
 mod ci;
 mod demo;
+mod deny;
+mod features;
 mod loom;
+mod msrv;
 mod step;
 mod tidy;
+mod tool;
+mod workspace;
 
 use std::env;
 use std::process::ExitCode;
@@ -22,23 +27,37 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  ci      the whole CI gate: fmt, clippy, test, doc, no_std, tidy, loom
+  ci      the whole CI gate: fmt, clippy, test, doc, no_std, features,
+          msrv, tidy, deny, loom
   loom    run the loom models (RUSTFLAGS=\"--cfg resil_loom\", release)
   demo    run the demo
   bench   benchmarks against the peers (criterion timings and callgrind
           instruction counts) in one table; a few minutes, not part of ci
   tidy    check architecture invariants (no runtime deps, workspace lints,
-          no mod.rs, #![forbid(unsafe_code)])
+          no mod.rs, #![forbid(unsafe_code)], CHANGELOG has Unreleased)
+  deny    supply chain with cargo-deny: licenses, bans and duplicates,
+          sources (installs cargo-deny); --advisories also checks RustSec
+          (needs GitHub, so not in ci)
+  features  every feature of every crate alone, and the facade's feature
+          powerset, with cargo-hack (installs it)
+  msrv    build the published crates with the declared rust-version
+          (installs that toolchain with rustup)
   help    print this message
 ";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
-    if args.len() > 1 {
+    let (task, rest) = match args.split_first() {
+        Some((task, rest)) => (Some(task.as_str()), rest),
+        None => (None, &[][..]),
+    };
+    // Only some tasks take arguments; the others refuse them.
+    let takes_args = matches!(task, Some("deny"));
+    if !takes_args && !rest.is_empty() {
         eprintln!("error: unexpected arguments after `{}`\n\n{USAGE}", args[0]);
         return ExitCode::from(2);
     }
-    let result = match args.first().map(String::as_str) {
+    let result = match task {
         None | Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -48,6 +67,9 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(),
         Some("bench") => bench::run(),
         Some("tidy") => tidy::run(),
+        Some("deny") => deny::run(rest),
+        Some("features") => features::run(),
+        Some("msrv") => msrv::run(),
         Some(other) => {
             eprintln!("error: unknown task `{other}`\n\n{USAGE}");
             return ExitCode::from(2);

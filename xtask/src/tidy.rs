@@ -5,21 +5,24 @@
 //! — a `tokio` dependency added for convenience, a crate that forgets the
 //! workspace lints. Checking them on every CI run turns a review comment into
 //! a failing step. Every violation is printed, not just the first.
+//!
+//! The crates are read from the root `Cargo.toml`'s `members`, so a new
+//! crate is checked the day it lands: every published member (no
+//! `publish = false`) is a library that must stay runtime-free.
+//!
+//! One changelog, at the root: the crates share one version
+//! (`version.workspace = true`) and are released together, so one
+//! `CHANGELOG.md` with an `## [Unreleased]` section on top, entries prefixed
+//! by the crate they touch, tells users what changed. A member that keeps a
+//! `CHANGELOG.md` of its own (if the crates ever version separately) is held
+//! to the same rule.
 
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
 use crate::step::{self, Failed};
-
-/// Library crates that must never depend on an async runtime.
-const LIBRARY_CRATES: &[&str] = &[
-    "resil-core",
-    "resil-retry",
-    "resil-breaker",
-    "resil-shed",
-    "resil",
-];
+use crate::workspace::{is_published, members, package_name, read};
 
 /// Runtimes (and their executors), and test support, that may appear only
 /// in `[dev-dependencies]`.
@@ -51,17 +54,29 @@ pub(crate) fn run() -> Result<(), Failed> {
     step::run_named("tidy", || {
         let root = step::workspace_root();
         let mut violations = Vec::new();
-        for krate in LIBRARY_CRATES {
-            check_no_runtime(&root, krate, &mut violations);
-        }
         match members(&root) {
             Ok(members) => {
                 for member in &members {
                     check_member(&root, member, &mut violations);
+                    match read(&root.join(member).join("Cargo.toml")) {
+                        Ok(manifest) if is_published(&manifest) => match package_name(&manifest) {
+                            Some(name) => check_no_runtime(&root, &name, &mut violations),
+                            None => violations.push(format!(
+                                "{member}/Cargo.toml: no `name = \"…\"` in [package]"
+                            )),
+                        },
+                        Ok(_) => {}
+                        Err(err) => violations.push(err),
+                    }
+                    let own = root.join(member).join("CHANGELOG.md");
+                    if own.is_file() {
+                        check_changelog(&root, &own, &mut violations);
+                    }
                 }
             }
             Err(err) => violations.push(err),
         }
+        check_changelog(&root, &root.join("CHANGELOG.md"), &mut violations);
         for violation in &violations {
             eprintln!("tidy: {violation}");
         }
@@ -111,36 +126,6 @@ fn check_no_runtime(root: &Path, krate: &str, violations: &mut Vec<String>) {
              [dev-dependencies] only (see why: \
              cargo tree -e normal -p {krate} --all-features --target all -i {runtime})"
         ));
-    }
-}
-
-/// The workspace members listed in the root `Cargo.toml`.
-///
-/// Simple string parsing, enough for our one explicit `members = [...]`
-/// list; globs are rejected rather than silently skipped.
-fn members(root: &Path) -> Result<Vec<String>, String> {
-    let manifest = read(&root.join("Cargo.toml"))?;
-    let start = manifest
-        .lines()
-        .position(|line| line.trim_start().starts_with("members"))
-        .ok_or("Cargo.toml: no `members = [...]` in [workspace]")?;
-    let rest: Vec<&str> = manifest.lines().skip(start).collect();
-    let rest = rest.join("\n");
-    let list = rest
-        .split_once('[')
-        .and_then(|(_, after)| after.split_once(']'))
-        .map(|(list, _)| list)
-        .ok_or("Cargo.toml: cannot parse `members = [...]`")?;
-    let members: Vec<String> = list
-        .split(',')
-        .map(|item| item.trim().trim_matches('"').to_owned())
-        .filter(|item| !item.is_empty())
-        .collect();
-    match members.iter().find(|member| member.contains('*')) {
-        Some(glob) => Err(format!(
-            "Cargo.toml: tidy does not expand the glob `{glob}`; list members explicitly"
-        )),
-        None => Ok(members),
     }
 }
 
@@ -206,9 +191,45 @@ fn find_mod_rs(root: &Path, dir: &Path, violations: &mut Vec<String>) {
     }
 }
 
-/// Reads a file, naming it in the error.
-fn read(path: &Path) -> Result<String, String> {
-    fs::read_to_string(path).map_err(|err| format!("{}: {err}", path.display()))
+/// (e) `path` is a Keep a Changelog file whose first version section is
+/// `## [Unreleased]` and holds at least one entry.
+fn check_changelog(root: &Path, path: &Path, violations: &mut Vec<String>) {
+    let shown = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    match read(path) {
+        Ok(text) => {
+            if let Err(problem) = unreleased_problem(&text) {
+                violations.push(format!("{shown}: {problem}"));
+            }
+        }
+        Err(_) => violations.push(format!(
+            "{shown}: missing; keep one with an `## [Unreleased]` section"
+        )),
+    }
+}
+
+/// Checks that the first `## ` section of a changelog is `[Unreleased]` and
+/// has at least one `- ` entry before the next `## ` section.
+fn unreleased_problem(text: &str) -> Result<(), String> {
+    let mut sections = text.split("\n## ").skip(1);
+    let first = sections
+        .next()
+        .ok_or("no `## [Unreleased]` section (no `## ` section at all)")?;
+    let (heading, body) = first.split_once('\n').unwrap_or((first, ""));
+    if !heading.trim().eq_ignore_ascii_case("[unreleased]") {
+        return Err(format!(
+            "the first section is `## {}`; `## [Unreleased]` must come first",
+            heading.trim()
+        ));
+    }
+    if body.lines().any(|line| line.trim_start().starts_with("- ")) {
+        Ok(())
+    } else {
+        Err("`## [Unreleased]` has no entries (`- …` lines)".to_owned())
+    }
 }
 
 #[cfg(test)]
@@ -222,5 +243,25 @@ mod tests {
             "[package]\nworkspace = true\n[lints]\n"
         ));
         assert!(!uses_workspace_lints("[package]\nname = \"x\"\n"));
+    }
+
+    #[test]
+    fn the_changelog_opens_with_a_non_empty_unreleased_section() {
+        let good =
+            "# Changelog\n\n## [Unreleased]\n\n### Added\n\n- `resil-core`: x\n\n## [0.1.0]\n";
+        assert_eq!(unreleased_problem(good), Ok(()));
+        let empty = "# Changelog\n\n## [Unreleased]\n\n## [0.1.0]\n\n- x\n";
+        assert!(
+            unreleased_problem(empty)
+                .unwrap_err()
+                .contains("no entries")
+        );
+        let late = "# Changelog\n\n## [0.1.0]\n\n- x\n\n## [Unreleased]\n- y\n";
+        assert!(
+            unreleased_problem(late)
+                .unwrap_err()
+                .contains("must come first")
+        );
+        assert!(unreleased_problem("# Changelog\n").is_err());
     }
 }
