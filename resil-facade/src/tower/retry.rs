@@ -13,14 +13,12 @@
 //! `Buffer` slot, a per-handle concurrency limit) is polled ready once per
 //! attempt, on the clone the future owns.
 //!
-//! Why the response future is boxed: the retry loop is [`resil_retry`]'s,
-//! an `async fn` whose future cannot be named. Naming it would mean
-//! exposing that crate's internal decision state, and a second copy of the
-//! loop here would drift from the one every other caller uses. A call costs
-//! two allocations: the box, and a flag the attempts share with the
-//! classifier ("no further attempt is possible"), which must be owned
-//! rather than borrowed for today's rustc to prove the future `Send`
-//! (rust-lang/rust#139475, the limitation `resil-retry`'s docs describe).
+//! The response future is a named state machine over
+//! [`Attempts`](resil_retry::Attempts), `resil-retry`'s retry loop driven
+//! by hand: the same decisions, events and budget accounting as
+//! [`Retry::run`](resil_retry::Retry::run), with nothing boxed. A call
+//! allocates nothing here (what the inner service's `clone` costs is its
+//! own).
 //!
 //! Each attempt sends its own request: the original for the first, and a
 //! copy made just before the attempt before for each retry ([`ByClone`]
@@ -28,17 +26,15 @@
 //! is not `Clone`). No copy is made for the last attempt the policy allows.
 
 use core::fmt;
-use core::future::{Future, poll_fn};
+use core::future::Future;
 use core::pin::Pin;
-use core::sync::atomic::{AtomicBool, Ordering};
-use core::task::{Context, Poll};
+use core::task::{Context, Poll, ready};
 
-use alloc::boxed::Box;
 use alloc::sync::Arc;
 
 use ::tower::{Layer, Service};
 use resil_core::{Classify, Clock, DefaultClassifier, Listener, Outcome, Sleeper};
-use resil_retry::{Budget, Hint, NoHint, Retry, RetryError};
+use resil_retry::{Attempts, Budget, Decision, Hint, NoHint, Retry, RetryError};
 
 /// Makes the request of a retry from the request of the attempt before.
 ///
@@ -270,8 +266,7 @@ impl<S, C, B, L, Z: Clone, K: Clone, H: Clone, R: Clone> Layer<S>
 /// - Dropping the response future cancels the call between or during
 ///   attempts.
 ///
-/// Two allocations per call (the boxed [`RetryFuture`] and its shared
-/// flag; see the [module docs](self)).
+/// No allocation per call: the response future is [`RetryFuture`].
 pub struct RetryService<S, C, B, L, Z, K = DefaultClassifier, H = NoHint, R = ByClone> {
     inner: S,
     /// Whether `inner` has been polled ready since the last `call`.
@@ -334,23 +329,18 @@ impl<S: fmt::Debug, C: fmt::Debug, B: fmt::Debug, L: fmt::Debug, Z, K, H, R> fmt
 
 impl<S, Req, C, B, L, Z, K, H, R> Service<Req> for RetryService<S, C, B, L, Z, K, H, R>
 where
-    S: Service<Req> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Response: Send + 'static,
-    S::Error: Send + 'static,
-    Req: Send + 'static,
-    C: Clock + 'static,
-    B: Budget + 'static,
-    L: Listener + Send + Sync + 'static,
-    Z: Sleeper + Clone + Send + Sync + 'static,
-    Z::Sleep: Send,
-    K: Classify<S::Response, S::Error> + Clone + Send + Sync + 'static,
-    H: Hint<S::Response, S::Error> + Clone + Send + Sync + 'static,
-    R: CloneRequest<Req> + Clone + Send + Sync + 'static,
+    S: Service<Req> + Clone,
+    C: Clock,
+    B: Budget,
+    L: Listener,
+    Z: Sleeper + Clone,
+    K: Classify<S::Response, S::Error> + Clone,
+    H: Hint<S::Response, S::Error> + Clone,
+    R: CloneRequest<Req> + Clone,
 {
     type Response = S::Response;
     type Error = RetryError<S::Error>;
-    type Future = RetryFuture<S::Response, S::Error>;
+    type Future = RetryFuture<S, Req, C, B, L, Z, K, H, R>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         match self.inner.poll_ready(cx) {
@@ -369,111 +359,175 @@ where
         // The service polled ready goes with the request; its clone stays.
         let clone = self.inner.clone();
         let inner = core::mem::replace(&mut self.inner, clone);
-        let call = Attempts {
+        let state = if core::mem::replace(&mut self.ready, false) {
+            State::Call
+        } else {
+            State::Ready
+        };
+        RetryFuture {
+            attempts: self.retry.attempts(),
             retry: Arc::clone(&self.retry),
             inner,
-            ready: core::mem::replace(&mut self.ready, false),
+            next: Some(request),
             sleeper: self.sleeper.clone(),
             classify: self.classify.clone(),
             hint: self.hint.clone(),
             clone: self.clone.clone(),
-        };
-        RetryFuture {
-            future: Box::pin(call.run(request)),
+            state,
         }
     }
 }
 
-/// What one call's future owns.
-struct Attempts<S, C, B, L, Z, K, H, R> {
-    retry: Arc<Retry<C, B, L>>,
-    inner: S,
-    /// Whether `inner` was polled ready for the first attempt.
-    ready: bool,
-    sleeper: Z,
-    classify: K,
-    hint: H,
-    clone: R,
-}
-
-impl<S, C, B, L, Z, K, H, R> Attempts<S, C, B, L, Z, K, H, R> {
-    async fn run<Req>(self, request: Req) -> Result<S::Response, RetryError<S::Error>>
+pin_project_lite::pin_project! {
+    /// The response future of a [`RetryService`]: one call's attempts, the
+    /// waits between them, and the service and request copy they need.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct RetryFuture<S, Req, C, B, L, Z, K, H, R>
     where
         S: Service<Req>,
-        C: Clock,
-        B: Budget,
-        L: Listener,
         Z: Sleeper,
-        K: Classify<S::Response, S::Error>,
-        H: Hint<S::Response, S::Error>,
-        R: CloneRequest<Req>,
     {
-        let Attempts {
-            retry,
-            mut inner,
-            mut ready,
-            sleeper,
-            classify,
-            hint,
-            clone,
-        } = self;
-        let max_attempts = retry.max_attempts();
-        let mut next = Some(request);
-        // Set when no further attempt can be made whatever the policy says:
-        // the request could not be copied, or the service failed to get
-        // ready. The classifier then turns a failure into "not retryable".
-        let last = Arc::new(AtomicBool::new(false));
-        let last_seen = Arc::clone(&last);
-        retry
-            .call(async move |attempt| {
-                if !core::mem::replace(&mut ready, false) {
-                    if let Err(error) = poll_fn(|cx| inner.poll_ready(cx)).await {
-                        last.store(true, Ordering::Relaxed);
-                        return Err(error);
-                    }
-                }
-                let Some(request) = next.take() else {
-                    // Not reached: the policy calls again only after a
-                    // failure, and a failure with no copy left was turned
-                    // into "not retryable" by the classifier below. Never
-                    // completing is the answer that breaks nothing.
-                    return core::future::pending().await;
-                };
-                if attempt < max_attempts {
-                    next = clone.clone_request(&request);
-                    if next.is_none() {
-                        last.store(true, Ordering::Relaxed);
-                    }
-                }
-                inner.call(request).await
-            })
-            .classify(move |result| match classify.classify(result) {
-                Outcome::Failure if last_seen.load(Ordering::Relaxed) => Outcome::Ignored,
-                outcome => outcome,
-            })
-            .hint(move |result| hint.hint(result))
-            .run(&sleeper)
-            .await
+        retry: Arc<Retry<C, B, L>>,
+        attempts: Attempts,
+        inner: S,
+        // The request of the next attempt.
+        next: Option<Req>,
+        sleeper: Z,
+        classify: K,
+        hint: H,
+        clone: R,
+        #[pin]
+        state: State<S::Future, Z::Sleep>,
     }
 }
 
-/// The response future of a [`RetryService`]. Boxed (see the
-/// [module docs](self) for why).
-#[must_use = "futures do nothing unless polled"]
-pub struct RetryFuture<T, E> {
-    future: Pin<Box<dyn Future<Output = Result<T, RetryError<E>>> + Send>>,
-}
-
-impl<T, E> Future for RetryFuture<T, E> {
-    type Output = Result<T, RetryError<E>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.future.as_mut().poll(cx)
+pin_project_lite::pin_project! {
+    #[project = StateProj]
+    enum State<F, W> {
+        // Await the service's readiness, then call.
+        Ready,
+        // Start an attempt: the service is ready.
+        Call,
+        // An attempt in flight. `last` when no further attempt can be made
+        // whatever the policy says (the request could not be copied).
+        Calling {
+            #[pin]
+            future: F,
+            last: bool,
+        },
+        // The wait before the next attempt.
+        Sleeping {
+            #[pin]
+            sleep: W,
+        },
+        Done,
     }
 }
 
-impl<T, E> fmt::Debug for RetryFuture<T, E> {
+impl<S, Req, C, B, L, Z, K, H, R> Future for RetryFuture<S, Req, C, B, L, Z, K, H, R>
+where
+    S: Service<Req>,
+    C: Clock,
+    B: Budget,
+    L: Listener,
+    Z: Sleeper,
+    K: Classify<S::Response, S::Error>,
+    H: Hint<S::Response, S::Error>,
+    R: CloneRequest<Req>,
+{
+    type Output = Result<S::Response, RetryError<S::Error>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            let decision = match this.state.as_mut().project() {
+                StateProj::Ready => match ready!(this.inner.poll_ready(cx)) {
+                    Ok(()) => {
+                        this.state.set(State::Call);
+                        continue;
+                    }
+                    // The service cannot take the attempt: its error ends
+                    // the call (a failed service is not called again).
+                    Err(error) => {
+                        this.attempts.start();
+                        let result = Err(error);
+                        let outcome = final_outcome(this.classify.classify(&result));
+                        this.attempts.settle(this.retry, result, outcome, None)
+                    }
+                },
+                StateProj::Call => {
+                    let Some(request) = this.next.take() else {
+                        // Not reached: a retry is decided only after a
+                        // failure that left a copy for it (a failure
+                        // without one is settled as final). Never
+                        // completing is the answer that breaks nothing.
+                        this.state.set(State::Done);
+                        return Poll::Pending;
+                    };
+                    let attempt = this.attempts.start();
+                    let mut last = false;
+                    if attempt < this.retry.max_attempts() {
+                        *this.next = this.clone.clone_request(&request);
+                        last = this.next.is_none();
+                    }
+                    let future = this.inner.call(request);
+                    this.state.set(State::Calling { future, last });
+                    continue;
+                }
+                StateProj::Calling { future, last } => {
+                    let result = ready!(future.poll(cx));
+                    let mut outcome = this.classify.classify(&result);
+                    if *last {
+                        outcome = final_outcome(outcome);
+                    }
+                    let hint = this.hint.hint(&result);
+                    this.attempts.settle(this.retry, result, outcome, hint)
+                }
+                StateProj::Sleeping { sleep } => {
+                    ready!(sleep.poll(cx));
+                    this.state.set(State::Ready);
+                    continue;
+                }
+                StateProj::Done => return Poll::Pending,
+            };
+            match decision {
+                Decision::Retry(delay) => {
+                    let sleep = this.sleeper.sleep(delay);
+                    this.state.set(State::Sleeping { sleep });
+                }
+                Decision::Done(result) => {
+                    this.state.set(State::Done);
+                    return Poll::Ready(result);
+                }
+            }
+        }
+    }
+}
+
+/// The outcome of an attempt after which no other can be made: a failure
+/// is settled as not retryable; a success stays one.
+fn final_outcome(outcome: Outcome) -> Outcome {
+    match outcome {
+        Outcome::Failure => Outcome::Ignored,
+        other => other,
+    }
+}
+
+impl<S, Req, C, B, L, Z, K, H, R> fmt::Debug for RetryFuture<S, Req, C, B, L, Z, K, H, R>
+where
+    S: Service<Req>,
+    Z: Sleeper,
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RetryFuture").finish_non_exhaustive()
+        let state = match &self.state {
+            State::Ready => "awaiting readiness",
+            State::Call | State::Calling { .. } => "attempting",
+            State::Sleeping { .. } => "waiting to retry",
+            State::Done => "done",
+        };
+        f.debug_struct("RetryFuture")
+            .field("attempts", &self.attempts)
+            .field("state", &state)
+            .finish_non_exhaustive()
     }
 }
