@@ -146,6 +146,9 @@ pub mod shed {
     pub use resil_shed::*;
 }
 
+#[cfg(feature = "serde")]
+pub mod config;
+
 #[cfg(all(
     feature = "std",
     feature = "retry",
