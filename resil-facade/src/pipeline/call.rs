@@ -106,13 +106,19 @@ where
     Cl: Classify<T, E>,
     H: Hint<T, E>,
 {
-    /// Runs the call, waiting (backoff, queue, timeouts) on `sleeper`.
+    /// Runs the call, waiting (backoff, queue, timeouts) on `sleeper`
+    /// (`Sync`, with `Send` sleeps, as every runtime's timer is: the
+    /// call's future is `Send` when the operation's is).
     ///
     /// # Errors
     ///
     /// A [`PipelineError`] whose [`cause`](PipelineError::cause) names the
     /// stage that ended the call, or holds the operation's last error.
-    pub async fn run<Sl: Sleeper + ?Sized>(self, sleeper: &Sl) -> Result<T, PipelineError<E>> {
+    pub async fn run<Sl>(self, sleeper: &Sl) -> Result<T, PipelineError<E>>
+    where
+        Sl: Sleeper + Sync + ?Sized,
+        Sl::Sleep: Send,
+    {
         let PipelineCall {
             pipeline,
             mut op,

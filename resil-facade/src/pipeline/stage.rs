@@ -27,11 +27,18 @@ pub trait ShedStage {
 
     /// Admits a call at `priority`, waiting on `sleeper` if the stage
     /// queues.
-    fn admit<S: Sleeper + ?Sized>(
+    ///
+    /// The future is `Send` (with a `Sync` sleeper whose sleeps are
+    /// `Send`), so a pipeline call can be spawned on a work-stealing
+    /// runtime and boxed by a tower service.
+    fn admit<S>(
         &self,
         sleeper: &S,
         priority: Priority,
-    ) -> impl Future<Output = Result<Self::Permit, Shed>>;
+    ) -> impl Future<Output = Result<Self::Permit, Shed>> + Send
+    where
+        S: Sleeper + Sync + ?Sized,
+        S::Sleep: Send;
 
     /// Returns the permit with the call's outcome.
     fn release(permit: Self::Permit, outcome: Outcome);
@@ -40,25 +47,33 @@ pub trait ShedStage {
 impl ShedStage for Off {
     type Permit = ();
 
-    fn admit<S: Sleeper + ?Sized>(
+    fn admit<S>(
         &self,
         _sleeper: &S,
         _priority: Priority,
-    ) -> impl Future<Output = Result<(), Shed>> {
+    ) -> impl Future<Output = Result<(), Shed>> + Send
+    where
+        S: Sleeper + Sync + ?Sized,
+        S::Sleep: Send,
+    {
         ready(Ok(()))
     }
 
     fn release((): (), _outcome: Outcome) {}
 }
 
-impl<L: Limit, C: Clock, Li: Listener> ShedStage for ConcurrencyLimit<L, C, Li> {
+impl<L: Limit + Send, C: Clock, Li: Listener> ShedStage for ConcurrencyLimit<L, C, Li> {
     type Permit = resil_shed::Permit<L, C, Li>;
 
-    fn admit<S: Sleeper + ?Sized>(
+    fn admit<S>(
         &self,
         sleeper: &S,
         priority: Priority,
-    ) -> impl Future<Output = Result<Self::Permit, Shed>> {
+    ) -> impl Future<Output = Result<Self::Permit, Shed>> + Send
+    where
+        S: Sleeper + Sync + ?Sized,
+        S::Sleep: Send,
+    {
         self.acquire(sleeper, priority)
     }
 
