@@ -6,16 +6,20 @@
 #![forbid(unsafe_code)]
 
 mod builtin;
+mod chart;
 mod dist;
 mod downstream;
 mod error;
 mod executor;
 mod metrics;
+pub mod report;
+mod repro;
 mod run;
 mod scenario;
 mod stack;
 
 pub use builtin::{BUILTIN, builtin};
+pub use chart::{Chart, Line};
 pub use dist::{Latency, Rng};
 pub use downstream::{Backend, Effect, Faults, MidTier};
 pub use error::{ScenarioError, SimError};
@@ -23,6 +27,7 @@ pub use executor::{Executor, RunStats, Spawner};
 pub use metrics::{
     ClientRun, FaultWindow, PriorityCount, RECOVERED, Recorder, Recovery, Series, Summary,
 };
+pub use repro::{JitterExperiment, JitterResult, STRATEGIES, strategy_backoff};
 pub use run::{ScenarioRun, run_client, run_scenario};
 pub use scenario::{
     BreakerSpec, BudgetSpec, ClientSpec, Downstream, Fault, FaultKind, Human, LimitSpec,

@@ -1,37 +1,169 @@
-//! The `resil-sim` command: run the built-in scenarios or your own.
+//! The `resil-sim` command.
+//!
+//! ```text
+//! resil-sim demo [--seed N] [--out DIR]             the built-in scenarios and reproductions
+//! resil-sim run <scenario.toml> [--seed N] [--out DIR]
+//! ```
+//!
+//! Prints a table per scenario and writes `DIR/index.html` (default
+//! `target/resil-report`). Arguments are parsed by hand: there are four.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-fn main() -> ExitCode {
-    let which = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "outage.toml".into());
-    let scenario = match resil_sim::builtin(&which) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
+use resil_sim::{BUILTIN, JitterExperiment, Scenario, ScenarioRun, SimError, report, run_scenario};
+
+const USAGE: &str = "usage:
+  resil-sim demo [--seed N] [--out DIR]               run the built-in scenarios and reproductions
+  resil-sim run <scenario.toml> [--seed N] [--out DIR]  run one scenario file
+The report goes to DIR/index.html (default: target/resil-report).";
+
+/// The parsed command line.
+#[derive(Debug)]
+struct Args {
+    command: String,
+    file: Option<String>,
+    seed: Option<u64>,
+    out: PathBuf,
+}
+
+fn parse(args: impl Iterator<Item = String>) -> Result<Args, SimError> {
+    let mut args = args.peekable();
+    let command = args
+        .next()
+        .ok_or_else(|| SimError::Usage(USAGE.to_owned()))?;
+    let mut parsed = Args {
+        command,
+        file: None,
+        seed: None,
+        out: PathBuf::from("target/resil-report"),
     };
-    let run = resil_sim::run_scenario(&scenario, scenario.seed, |_| {});
-    for c in &run.clients {
-        let s = &c.summary;
-        println!(
-            "{:24} ok {:6.3} crit {:?} shed {:?} amp {:5.2} famp {:?} fsucc {:?} p50 {:?} p99 {:?} p999 {:?} rec {:?} unf {}",
-            s.client,
-            s.success_rate(),
-            s.success_rate_of(resil_shed::Priority::Critical),
-            s.success_rate_of(resil_shed::Priority::Sheddable),
-            s.amplification(),
-            s.fault.map(|f| f.amplification()),
-            s.fault.map(|f| f.success_rate()),
-            s.p50,
-            s.p99,
-            s.p999,
-            s.recovery,
-            s.unfinished
-        );
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--seed" => {
+                let value = args.next().unwrap_or_default();
+                parsed.seed = Some(value.parse().map_err(|_| {
+                    SimError::Usage(format!("--seed: got {value:?}, expected a number"))
+                })?);
+            }
+            "--out" => {
+                parsed.out = args
+                    .next()
+                    .map(PathBuf::from)
+                    .ok_or_else(|| SimError::Usage("--out needs a directory".to_owned()))?;
+            }
+            "-h" | "--help" => return Err(SimError::Usage(USAGE.to_owned())),
+            other if parsed.file.is_none() && !other.starts_with("--") => {
+                parsed.file = Some(other.to_owned());
+            }
+            other => {
+                return Err(SimError::Usage(format!(
+                    "unexpected argument {other:?}\n{USAGE}"
+                )));
+            }
+        }
     }
-    println!("polls {}", run.polls);
-    ExitCode::SUCCESS
+    Ok(parsed)
+}
+
+/// Shows a progress line on stderr once a run has taken over a second of
+/// wall-clock time (virtual time is what the run measures; this is only
+/// for the person waiting).
+struct Progress {
+    #[allow(clippy::disallowed_methods)] // reason: a wall-clock progress line, not a measurement
+    started: std::time::Instant,
+    shown: bool,
+    label: String,
+}
+
+impl Progress {
+    #[allow(clippy::disallowed_methods)] // reason: a wall-clock progress line, not a measurement
+    fn new(label: &str) -> Self {
+        Progress {
+            started: std::time::Instant::now(),
+            shown: false,
+            label: label.to_owned(),
+        }
+    }
+
+    fn update(&mut self, done: f64) {
+        if self.started.elapsed().as_secs_f64() > 1.0 {
+            self.shown = true;
+            eprint!("\r{}: {:3.0}%", self.label, done * 100.0);
+        }
+    }
+
+    fn finish(self) {
+        if self.shown {
+            eprintln!(
+                "\r{}: done in {:.1}s",
+                self.label,
+                self.started.elapsed().as_secs_f64()
+            );
+        }
+    }
+}
+
+fn run_one(scenario: &Scenario, seed: Option<u64>) -> ScenarioRun {
+    let mut progress = Progress::new(&scenario.name);
+    let run = run_scenario(scenario, seed.unwrap_or(scenario.seed), |d| {
+        progress.update(d);
+    });
+    progress.finish();
+    print!("{}", report::table(&run));
+    println!();
+    run
+}
+
+fn main_inner() -> Result<(), SimError> {
+    let args = parse(std::env::args().skip(1))?;
+    let (runs, jitter) = match args.command.as_str() {
+        "run" => {
+            let path = args
+                .file
+                .ok_or_else(|| SimError::Usage(format!("run needs a scenario file\n{USAGE}")))?;
+            let text = std::fs::read_to_string(&path).map_err(|error| SimError::Io {
+                path: path.clone(),
+                error,
+            })?;
+            let scenario =
+                Scenario::from_toml(&text).map_err(|error| SimError::Scenario { path, error })?;
+            (vec![run_one(&scenario, args.seed)], None)
+        }
+        "demo" => {
+            let mut runs = Vec::new();
+            for (file, text) in BUILTIN {
+                let scenario = Scenario::from_toml(text).map_err(|error| SimError::Scenario {
+                    path: format!("resil-sim/scenarios/{file}"),
+                    error,
+                })?;
+                runs.push(run_one(&scenario, args.seed));
+            }
+            let experiment = JitterExperiment::default();
+            let results = experiment
+                .run(args.seed.unwrap_or(1))
+                .map_err(|e| SimError::Usage(e.to_string()))?;
+            print!("{}", report::jitter_table(&experiment, &results));
+            println!();
+            (runs, Some((experiment, results)))
+        }
+        _ => return Err(SimError::Usage(USAGE.to_owned())),
+    };
+    let jitter = jitter.as_ref().map(|(e, r)| (e, r.as_slice()));
+    let path = report::write_html(&args.out, &runs, jitter).map_err(|error| SimError::Io {
+        path: args.out.display().to_string(),
+        error,
+    })?;
+    println!("report: {}", path.display());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match main_inner() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("resil-sim: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -368,7 +368,9 @@ pub struct Human(pub Duration);
 impl fmt::Display for Human {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.0;
-        if d >= Duration::from_secs(1) {
+        if d.is_zero() {
+            write!(f, "0s")
+        } else if d >= Duration::from_secs(1) {
             let secs = d.as_secs_f64();
             if (secs - secs.round()).abs() < 1e-9 {
                 write!(f, "{}s", secs.round())
