@@ -108,7 +108,22 @@ assert!(limiter.try_acquire(Priority::Critical).is_ok());
 //! | `full` | no | all of the above |
 //!
 //! The [`Pipeline`](crate::Pipeline) needs `std`, `retry`, `breaker` and
-//! `shed` (the defaults). Without `std` the crate is `#![no_std]
+//! `shed` (the defaults). Without `std` the crate is `#![no_std]`: `retry`
+//! and `shed`'s limits need neither an allocator nor an OS; `breaker`
+//! needs `alloc` and 64-bit atomics.
+//!
+//! # Runtimes
+//!
+//! Pass the runtime's sleep as the sleeper: `&tokio::time::sleep`,
+//! `&async_std::task::sleep`, or `&|d| smol::Timer::after(d)`. Give the
+//! techniques a clock in step with it (the default `SystemClock` is; in
+//! tests with tokio's paused time, a clock reading `tokio::time::Instant`).
+//!
+//! # Supported Rust versions
+//!
+//! The minimum supported Rust version is 1.85 (edition 2024).
+
+#![no_std]
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 #![warn(
@@ -163,3 +178,7 @@ pub mod pipeline;
     feature = "shed"
 ))]
 pub use pipeline::{Pipeline, PipelineBuilder, PipelineError};
+
+/// tower layers for each technique (feature `tower`).
+#[cfg(feature = "tower")]
+pub mod tower;

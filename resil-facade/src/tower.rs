@@ -78,6 +78,8 @@ assert_eq!(answer, 42);
 mod breaker;
 #[cfg(feature = "shed")]
 mod error;
+#[cfg(all(feature = "retry", feature = "breaker", feature = "shed"))]
+mod pipeline;
 #[cfg(feature = "retry")]
 mod retry;
 #[cfg(feature = "shed")]
@@ -87,6 +89,8 @@ mod shed;
 pub use breaker::{BreakerFuture, BreakerLayer, BreakerService};
 #[cfg(feature = "shed")]
 pub use error::ShedError;
+#[cfg(all(feature = "retry", feature = "breaker", feature = "shed"))]
+pub use pipeline::{AtPriority, PipelineFuture, PipelineLayer, PipelineService, PriorityOf};
 #[cfg(feature = "retry")]
 pub use retry::{ByClone, CloneRequest, RetryFuture, RetryLayer, RetryService};
 #[cfg(feature = "shed")]
