@@ -29,6 +29,7 @@
 //! # Examples
 //!
 //! ```
+//! # #[cfg(all(feature = "retry", feature = "breaker"))] {
 //! use core::time::Duration;
 //! use resil::config::ResilConfig;
 //! use resil::core::ManualClock;
@@ -55,6 +56,7 @@
 //! assert_eq!(retry.max_attempts(), 4);
 //! let breaker = config.breaker.unwrap_or_default().builder(clock)?.name("db").build()?;
 //! # let _ = breaker;
+//! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -63,8 +65,8 @@
 //! ```
 //! use resil::config::ResilConfig;
 //!
-//! let typo = toml::from_str::<ResilConfig>("[retry]\nmax_attemps = 3\n").unwrap_err();
-//! assert!(typo.to_string().contains("unknown field `max_attemps`"));
+//! let typo = toml::from_str::<ResilConfig>("total_timout = \"1s\"\n").unwrap_err();
+//! assert!(typo.to_string().contains("unknown field `total_timout`"));
 //!
 //! let no_unit = serde_json::from_str::<ResilConfig>(r#"{ "total_timeout": "250" }"#).unwrap_err();
 //! assert_eq!(

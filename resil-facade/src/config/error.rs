@@ -18,6 +18,7 @@ use resil_core::ConfigError;
 /// # Examples
 ///
 /// ```
+/// # #[cfg(feature = "retry")] {
 /// use resil::config::ResilConfig;
 ///
 /// let config: ResilConfig = serde_json::from_str(
@@ -29,6 +30,7 @@ use resil_core::ConfigError;
 ///     err.to_string(),
 ///     "retry.backoff.factor: invalid factor: got 0.5, expected a finite number of at least 1",
 /// );
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
