@@ -164,6 +164,11 @@ pub mod shed {
 #[cfg(feature = "serde")]
 pub mod config;
 
+#[cfg(feature = "tracing")]
+pub mod trace;
+#[cfg(feature = "tracing")]
+pub use trace::TracingListener;
+
 #[cfg(all(
     feature = "std",
     feature = "retry",
