@@ -260,11 +260,11 @@ fn one_classifier_serves_all_three_and_the_hint_sets_the_floor() {
         &clock,
         pipeline
             .call(async |attempt| Ok::<u16, ()>(if attempt == 1 { 503 } else { 200 }))
-            .classify(|r: &Result<u16, ()>| match r {
+            .classify(|r| match r {
                 Ok(503) | Err(_) => Outcome::Failure,
                 Ok(_) => Outcome::Success,
             })
-            .hint(|r: &Result<u16, ()>| (*r == Ok(503)).then_some(Duration::from_secs(3)))
+            .hint(|r| (*r == Ok(503)).then_some(Duration::from_secs(3)))
             .run(&clock),
     );
     assert_eq!(answer, Ok(200));

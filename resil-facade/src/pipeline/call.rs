@@ -46,7 +46,10 @@ impl<S, R, K> Pipeline<S, R, K> {
     }
 }
 
-impl<'p, S, R, K, F, Cl, H> PipelineCall<'p, S, R, K, F, Cl, H> {
+impl<'p, S, R, K, F, T, E, Cl, H> PipelineCall<'p, S, R, K, F, Cl, H>
+where
+    F: AsyncFnMut(u32) -> Result<T, E>,
+{
     /// The priority the shed stage admits the call at.
     pub fn priority(mut self, priority: Priority) -> Self {
         self.priority = priority;
@@ -56,7 +59,10 @@ impl<'p, S, R, K, F, Cl, H> PipelineCall<'p, S, R, K, F, Cl, H> {
     /// Classifies each attempt's result, for the breaker, the retry policy
     /// and the shed stage's adaptive limit at once (an `Ok` 503 can be a
     /// failure).
-    pub fn classify<Cl2>(self, classify: Cl2) -> PipelineCall<'p, S, R, K, F, Cl2, H> {
+    pub fn classify<Cl2>(self, classify: Cl2) -> PipelineCall<'p, S, R, K, F, Cl2, H>
+    where
+        Cl2: Fn(&Result<T, E>) -> Outcome,
+    {
         PipelineCall {
             pipeline: self.pipeline,
             op: self.op,
@@ -68,7 +74,10 @@ impl<'p, S, R, K, F, Cl, H> PipelineCall<'p, S, R, K, F, Cl, H> {
 
     /// Where a server's "retry after" comes from: the floor of the next
     /// delay (see [`resil_retry::hint`]).
-    pub fn hint<H2>(self, hint: H2) -> PipelineCall<'p, S, R, K, F, Cl, H2> {
+    pub fn hint<H2>(self, hint: H2) -> PipelineCall<'p, S, R, K, F, Cl, H2>
+    where
+        H2: Fn(&Result<T, E>) -> Option<Duration>,
+    {
         PipelineCall {
             pipeline: self.pipeline,
             op: self.op,

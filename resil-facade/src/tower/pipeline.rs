@@ -320,8 +320,8 @@ where
                     }
                 })
                 .priority(priority)
-                .classify(classify)
-                .hint(hint)
+                .classify(move |result: &Result<_, _>| classify.classify(result))
+                .hint(move |result: &Result<_, _>| hint.hint(result))
                 .run(&sleeper)
                 .await
         })
