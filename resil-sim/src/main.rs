@@ -154,7 +154,8 @@ fn main_inner() -> Result<(), SimError> {
         path: args.out.display().to_string(),
         error,
     })?;
-    println!("report: {}", path.display());
+    let shown = std::fs::canonicalize(&path).unwrap_or(path);
+    println!("report: {}", shown.display());
     Ok(())
 }
 
