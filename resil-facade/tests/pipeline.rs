@@ -381,3 +381,48 @@ fn zero_timeouts_are_config_errors() {
         .unwrap_err();
     assert!(err.to_string().contains("attempt_timeout"), "{err}");
 }
+
+#[test]
+fn stages_chosen_at_run_time_are_options() {
+    let clock = ManualClock::new();
+    let (_, limiter, breaker) = stack(&clock, 1, 3);
+    let retry = Retry::builder()
+        .backoff(
+            Backoff::constant(Duration::from_millis(100))
+                .build()
+                .unwrap(),
+        )
+        .max_attempts(3)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let some = Pipeline::builder()
+        .shed(Some(limiter.clone()))
+        .retry(Some(retry))
+        .breaker(Some(breaker.clone()))
+        .build()
+        .unwrap();
+    let err = run_virtual(
+        &clock,
+        some.call(async |_| Err::<(), _>("down")).run(&clock),
+    )
+    .unwrap_err();
+    // Every stage is there: two failures open the breaker, which refuses
+    // the third attempt.
+    assert_eq!((err.attempts(), err.stage()), (3, Stage::Breaker));
+    let none: Pipeline<Option<Limiter>, Option<Retry<ManualClock>>, Option<Breaker>> =
+        Pipeline::builder()
+            .shed(None)
+            .retry(None)
+            .breaker(None)
+            .build()
+            .unwrap();
+    let held = limiter.try_acquire(Priority::Critical).unwrap();
+    let err = run_virtual(
+        &clock,
+        none.call(async |_| Err::<(), _>("down")).run(&clock),
+    )
+    .unwrap_err();
+    assert_eq!((err.attempts(), err.stop_reason()), (1, None)); // no shed, no retry
+    drop(held);
+}

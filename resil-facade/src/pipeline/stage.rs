@@ -222,3 +222,73 @@ impl<C: Clock, B: Budget, L: Listener> RetryStage for Retry<C, B, L> {
         }
     }
 }
+
+/// A stage chosen at run time (from a configuration file, say): `None` is
+/// [`Off`].
+impl<T: ShedStage + Sync> ShedStage for Option<T> {
+    type Permit = Option<T::Permit>;
+
+    async fn admit<S>(&self, sleeper: &S, priority: Priority) -> Result<Self::Permit, Shed>
+    where
+        S: Sleeper + Sync + ?Sized,
+        S::Sleep: Send,
+    {
+        match self {
+            Some(stage) => stage.admit(sleeper, priority).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn release(permit: Self::Permit, outcome: Outcome) {
+        if let Some(permit) = permit {
+            T::release(permit, outcome);
+        }
+    }
+}
+
+/// A stage chosen at run time: `None` is [`Off`].
+impl<T: BreakerStage> BreakerStage for Option<T> {
+    type Permit<'a>
+        = Option<T::Permit<'a>>
+    where
+        Self: 'a;
+
+    fn admit(&self) -> Result<Self::Permit<'_>, Rejected> {
+        self.as_ref().map(T::admit).transpose()
+    }
+
+    fn record(permit: Self::Permit<'_>, outcome: Outcome) {
+        if let Some(permit) = permit {
+            T::record(permit, outcome);
+        }
+    }
+}
+
+/// A stage chosen at run time: `None` is [`Off`].
+impl<T: RetryStage> RetryStage for Option<T> {
+    type Progress = Option<T::Progress>;
+
+    fn begin(&self) -> Self::Progress {
+        self.as_ref().map(T::begin)
+    }
+
+    fn start(&self, progress: &mut Self::Progress) -> u32 {
+        match (self, progress) {
+            (Some(stage), Some(progress)) => stage.start(progress),
+            _ => Off.start(&mut ()),
+        }
+    }
+
+    fn settle<T2, E>(
+        &self,
+        progress: &mut Self::Progress,
+        result: Result<T2, E>,
+        outcome: Outcome,
+        hint: Option<Duration>,
+    ) -> Next<T2, E> {
+        match (self, progress) {
+            (Some(stage), Some(progress)) => stage.settle(progress, result, outcome, hint),
+            _ => Off.settle(&mut (), result, outcome, hint),
+        }
+    }
+}
