@@ -188,8 +188,11 @@ impl ResilConfig {
     /// ```
     pub fn validate(&self) -> Result<(), InvalidConfig> {
         // A clock that never moves: building reads it once, and nothing
-        // here outlives the check.
-        #[allow(unused_variables)]
+        // here outlives the check. (Unused when no technique is enabled.)
+        #[cfg_attr(
+            not(any(feature = "retry", feature = "breaker", feature = "shed")),
+            allow(unused_variables)
+        )]
         let clock = resil_core::ManualClock::new();
         if let Some(timeout) = self.total_timeout {
             check_non_zero("total_timeout", timeout).map_err(InvalidConfig::top_level)?;

@@ -253,6 +253,23 @@ fn json_with_every_other_variant() {
 }
 
 #[test]
+fn json_null_is_an_unset_knob() {
+    let config: ResilConfig = serde_json::from_str(
+        r#"{
+            "total_timeout": null,
+            "retry": { "max_attempts": null, "max_elapsed": null },
+            "breaker": { "half_open_timeout": null },
+            "limit": { "algorithm": { "kind": "aimd", "timeout": null }, "max_wait": null }
+        }"#,
+    )
+    .unwrap();
+    assert_eq!(config.total_timeout, None);
+    assert_eq!(config.retry, Some(RetryConfig::default()));
+    assert_eq!(config.breaker, Some(BreakerConfig::default()));
+    config.validate().unwrap();
+}
+
+#[test]
 fn every_growth_and_jitter() {
     let backoff = |text: &str| -> Backoff {
         toml::from_str::<BackoffConfig>(text)

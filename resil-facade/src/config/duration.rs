@@ -180,6 +180,41 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
     deserializer.deserialize_str(DurationVisitor { field })
 }
 
+/// Deserializes the optional duration of `field`: a missing value or a
+/// null (JSON's `null`) is `None`, as for every other optional knob.
+pub(crate) fn deserialize_optional<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    field: &'static str,
+) -> Result<Option<Duration>, D::Error> {
+    deserializer.deserialize_option(OptionalVisitor { field })
+}
+
+/// Reads a null or a duration string.
+#[derive(Debug)]
+struct OptionalVisitor {
+    field: &'static str,
+}
+
+impl<'de> Visitor<'de> for OptionalVisitor {
+    type Value = Option<Duration>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        DurationVisitor { field: self.field }.expecting(f)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        deserialize(d, self.field).map(Some)
+    }
+}
+
 /// Reads a duration string; says which field was wrong, and why.
 #[derive(Debug)]
 pub(crate) struct DurationVisitor {
@@ -228,7 +263,7 @@ macro_rules! named {
                 pub(crate) fn $optional<'de, D: Deserializer<'de>>(
                     d: D,
                 ) -> Result<Option<Duration>, D::Error> {
-                    super::deserialize(d, stringify!($optional)).map(Some)
+                    super::deserialize_optional(d, stringify!($optional))
                 }
             )*
         }
@@ -243,7 +278,7 @@ macro_rules! named {
     allow(dead_code)
 )]
 pub(crate) mod field {
-    use super::deserialize;
+    use super::{deserialize, deserialize_optional};
     use core::time::Duration;
     use serde::Deserializer;
 
@@ -293,7 +328,8 @@ mod tests {
         let max = Duration::MAX;
         let text = alloc::format!("{}.{:09}s", max.as_secs(), max.subsec_nanos());
         assert_eq!(ok(&text), max);
-        let beyond = alloc::format!("{}.{:09}s", max.as_secs(), max.subsec_nanos() + 1);
+        // One nanosecond more is a whole second past u64::MAX.
+        let beyond = alloc::format!("{}.000000000s", u128::from(max.as_secs()) + 1);
         assert_eq!(parse_duration(&beyond), Err(DurationError::TooLong));
         assert_eq!(
             parse_duration("99999999999999999999999999999999999999999h"),
