@@ -184,6 +184,5 @@ pub mod pipeline;
 ))]
 pub use pipeline::{Pipeline, PipelineBuilder, PipelineError};
 
-/// tower layers for each technique (feature `tower`).
 #[cfg(feature = "tower")]
 pub mod tower;

@@ -75,15 +75,15 @@ assert_eq!(answer, 42);
 )]
 
 #[cfg(feature = "breaker")]
-mod breaker;
+pub mod breaker;
 #[cfg(feature = "shed")]
 mod error;
 #[cfg(all(feature = "retry", feature = "breaker", feature = "shed"))]
 mod pipeline;
 #[cfg(feature = "retry")]
-mod retry;
+pub mod retry;
 #[cfg(feature = "shed")]
-mod shed;
+pub mod shed;
 
 #[cfg(feature = "breaker")]
 pub use breaker::{BreakerFuture, BreakerLayer, BreakerService};

@@ -14,7 +14,7 @@
 //! attempt, on the clone the future owns.
 //!
 //! The response future is a named state machine over
-//! [`Attempts`](resil_retry::Attempts), `resil-retry`'s retry loop driven
+//! [`Attempts`], `resil-retry`'s retry loop driven
 //! by hand: the same decisions, events and budget accounting as
 //! [`Retry::run`](resil_retry::Retry::run), with nothing boxed. A call
 //! allocates nothing here (what the inner service's `clone` costs is its
