@@ -334,6 +334,26 @@ mod tests {
     }
 
     #[test]
+    fn fifty_thousand_tasks_wait_at_once() {
+        let clock = ManualClock::new();
+        let mut executor = Executor::new(clock.clone());
+        let done = Rc::new(Cell::new(0u32));
+        for i in 0..50_000u64 {
+            let (c, d) = (clock.clone(), Rc::clone(&done));
+            executor.spawner().spawn(async move {
+                c.sleep(Duration::from_millis(1 + i % 997)).await;
+                c.sleep(Duration::from_millis(1 + i % 13)).await;
+                d.set(d.get() + 1);
+            });
+        }
+        let stats = executor.run_until(Instant::MAX, |_| {});
+        assert_eq!(done.get(), 50_000);
+        assert_eq!(stats.unfinished, 0);
+        // Each task: a first poll, and one per sleep's wake-up.
+        assert_eq!(stats.polls, 150_000);
+    }
+
+    #[test]
     fn the_stop_time_cancels_what_is_left() {
         let clock = ManualClock::new();
         let mut executor = Executor::new(clock.clone());

@@ -73,6 +73,9 @@ struct Progress {
     #[allow(clippy::disallowed_methods)] // reason: a wall-clock progress line, not a measurement
     started: std::time::Instant,
     shown: bool,
+    /// The percentage last printed: the line is rewritten only when it
+    /// changes (the callback comes at every jump of the clock).
+    last: Option<u32>,
     label: String,
 }
 
@@ -82,14 +85,20 @@ impl Progress {
         Progress {
             started: std::time::Instant::now(),
             shown: false,
+            last: None,
             label: label.to_owned(),
         }
     }
 
     fn update(&mut self, done: f64) {
+        let percent = (done * 100.0) as u32;
+        if self.last == Some(percent) {
+            return;
+        }
+        self.last = Some(percent);
         if self.started.elapsed().as_secs_f64() > 1.0 {
             self.shown = true;
-            eprint!("\r{}: {:3.0}%", self.label, done * 100.0);
+            eprint!("\r{}: {percent:3}%", self.label);
         }
     }
 
