@@ -268,6 +268,8 @@ impl<C: Clock, L: Listener> Shared<C, L> {
         }
         let failure = match outcome {
             Outcome::Ignored => return,
+            // The healthy steady state: nothing to record, nothing to trip.
+            Outcome::Success if !slow && self.window.healthy() => return,
             Outcome::Success => {
                 self.cell.success_in_a_row(ticket.generation);
                 false

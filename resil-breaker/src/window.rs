@@ -80,6 +80,14 @@ pub(crate) struct Sample {
     pub(crate) slow: bool,
 }
 
+impl Sample {
+    /// A call that succeeded in time.
+    pub(crate) const SUCCESS: Sample = Sample {
+        failure: false,
+        slow: false,
+    };
+}
+
 /// What a window holds now.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Totals {
@@ -122,6 +130,16 @@ impl Window {
         match self {
             Window::Count(window) => window.record(period, sample),
             Window::Time(window) => window.record(period, sample, now),
+        }
+    }
+
+    /// Whether a plain success may skip recording: a full count window of
+    /// plain successes, which a success leaves as it is (never for a time
+    /// window, whose buckets a record also moves along).
+    pub(crate) fn healthy(&self) -> bool {
+        match self {
+            Window::Count(window) => window.healthy(),
+            Window::Time(_) => false,
         }
     }
 

@@ -45,6 +45,22 @@
 //! the slot now holds a g outcome, which counts as empty. The ring has lost
 //! one outcome of g + 1 to a stale one, and the totals agree.
 //!
+//! # A success into a healthy window
+//!
+//! When the totals show a full window and no failure or slow call
+//! ([`CountWindow::healthy`]), the breaker does not record a plain success
+//! at all: the outcome it would evict is a plain
+//! success too, so the totals would not move, and which of two identical
+//! successes leaves the ring first cannot be observed. The totals cannot
+//! hide a failure: a failure is counted before it is placed and uncounted
+//! only after it is evicted (step 2 and step 4), so while any failure is in
+//! the ring or on its way there, the totals show it and every record takes
+//! the full path. A record that would not have been counted (another
+//! period, a reset under way) is not counted either way. Nor can such a
+//! success trip the breaker, or end a run of consecutive failures (the
+//! window would show the failures). So a healthy dependency's successes
+//! cost one load.
+//!
 //! # Two records on one slot
 //!
 //! With more than `size` records in flight at once (always possible with a
@@ -155,6 +171,14 @@ impl CountWindow {
             _ => {}
         }
         after.totals(self.size.into())
+    }
+
+    /// Whether a plain success may skip recording: the window is full and
+    /// holds no failure and no slow call (see "A success into a healthy
+    /// window" in the module docs). One load.
+    pub(crate) fn healthy(&self) -> bool {
+        let counts = Counts::from_bits(self.totals.load(Ordering::Acquire));
+        counts.calls() >= u64::from(self.size) && counts.failures() == 0 && counts.slow() == 0
     }
 
     /// The totals now: one load.
