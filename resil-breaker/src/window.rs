@@ -80,14 +80,6 @@ pub(crate) struct Sample {
     pub(crate) slow: bool,
 }
 
-impl Sample {
-    /// A call that succeeded in time.
-    pub(crate) const SUCCESS: Sample = Sample {
-        failure: false,
-        slow: false,
-    };
-}
-
 /// What a window holds now.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Totals {
