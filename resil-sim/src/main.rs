@@ -163,6 +163,10 @@ fn main_inner() -> Result<(), SimError> {
         path: args.out.display().to_string(),
         error,
     })?;
+    report::write_markdown(&args.out, &runs, jitter).map_err(|error| SimError::Io {
+        path: args.out.display().to_string(),
+        error,
+    })?;
     let shown = std::fs::canonicalize(&path).unwrap_or(path);
     println!("report: {}", shown.display());
     Ok(())

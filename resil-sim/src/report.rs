@@ -379,3 +379,41 @@ pub fn write_html(
     std::fs::write(&path, html)?;
     Ok(path)
 }
+
+/// Writes `report.md` under `dir`: every scenario's table in Markdown (the
+/// charts are in the HTML report), and the jitter reproduction. Returns
+/// the file's path.
+///
+/// # Errors
+///
+/// An I/O error creating the directory or writing the file.
+pub fn write_markdown(
+    dir: &Path,
+    runs: &[ScenarioRun],
+    jitter: Option<(&JitterExperiment, &[JitterResult])>,
+) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let mut md = String::from("# resil-sim report\n\nCharts: `index.html` beside this file.\n");
+    for run in runs {
+        let _ = write!(
+            md,
+            "\n## {}\n\n{}\n\n{}",
+            headline(run),
+            run.scenario.description,
+            markdown_table(run)
+        );
+        if let Some(extra) = throttle_table(run) {
+            let _ = write!(md, "\n```text\n{extra}```\n");
+        }
+    }
+    if let Some((experiment, results)) = jitter {
+        let _ = write!(
+            md,
+            "\n## Reproduction\n\n```text\n{}```\n",
+            jitter_table(experiment, results)
+        );
+    }
+    let path = dir.join("report.md");
+    std::fs::write(&path, md)?;
+    Ok(path)
+}
