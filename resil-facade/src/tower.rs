@@ -79,7 +79,7 @@ pub mod breaker;
 #[cfg(feature = "shed")]
 mod error;
 #[cfg(all(feature = "retry", feature = "breaker", feature = "shed"))]
-mod pipeline;
+pub mod pipeline;
 #[cfg(feature = "retry")]
 pub mod retry;
 #[cfg(feature = "shed")]

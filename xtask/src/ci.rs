@@ -104,19 +104,25 @@ fn fmt() -> Result<(), Failed> {
 /// Lints deny warnings here rather than in source, so a new lint in a new
 /// toolchain breaks CI and not our users.
 fn clippy() -> Result<(), Failed> {
-    Step::cargo("clippy", "clippy --workspace --all-targets -- -D warnings").run()?;
+    Step::cargo(
+        "clippy",
+        "clippy --workspace --all-targets --all-features -- -D warnings",
+    )
+    .run()?;
     Ok(())
 }
 
-/// Unit, integration and doc tests.
+/// Unit, integration and doc tests, with every feature on, so the
+/// facade's tower, tracing and serde tests run (builds of each feature
+/// alone are the features step's).
 fn test() -> Result<(), Failed> {
-    Step::cargo("test", "test --workspace").run()?;
+    Step::cargo("test", "test --workspace --all-features").run()?;
     Ok(())
 }
 
 /// Docs deny warnings so that broken intra-doc links never ship.
 fn doc() -> Result<(), Failed> {
-    Step::cargo("doc", "doc --workspace --no-deps")
+    Step::cargo("doc", "doc --workspace --no-deps --all-features")
         .env("RUSTDOCFLAGS", "-D warnings")
         .run()?;
     Ok(())
