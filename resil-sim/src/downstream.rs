@@ -207,12 +207,6 @@ impl Backend {
             self.start(job);
         }
     }
-
-    /// Requests in service and waiting now.
-    pub fn load(&self) -> (u32, usize) {
-        let state = self.0.state.borrow();
-        (state.busy, state.queue.len())
-    }
 }
 
 impl Service for Backend {

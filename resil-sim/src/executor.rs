@@ -330,6 +330,7 @@ mod tests {
         let stats = executor.run_until(Instant::MAX, |_| {});
         assert_eq!(done.get(), 100);
         assert_eq!(stats.spawned, 101);
+        assert_eq!(executor.live(), 0);
         assert!(executor.slots.len() <= 3, "{}", executor.slots.len());
     }
 

@@ -317,11 +317,6 @@ impl Stack {
         })
     }
 
-    /// The concurrency limit's current value, if the stack has one.
-    pub fn limit(&self) -> Option<u32> {
-        self.shed.as_ref().map(ConcurrencyLimit::limit)
-    }
-
     /// One request at `priority` through the whole stack to `service`.
     ///
     /// # Errors
