@@ -277,6 +277,32 @@ impl<L: Limit, C: Clock, Li: Listener> ConcurrencyLimit<L, C, Li> {
         }
     }
 
+    /// A permit for `priority` if one is free now; `None` otherwise, and
+    /// then nothing is reported (no shed event): for a caller that tries
+    /// first and waits with [`acquire`](Self::acquire) only when it must,
+    /// so that only a refusal it finally gives counts as a shed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use resil_core::ManualClock;
+    /// use resil_shed::{ConcurrencyLimit, Fixed, Priority};
+    ///
+    /// let limiter = ConcurrencyLimit::builder(Fixed::try_from(1)?)
+    ///     .clock(ManualClock::new())
+    ///     .build()?;
+    /// let held = limiter.acquire_now(Priority::Critical).expect("one is free");
+    /// assert!(limiter.acquire_now(Priority::Critical).is_none());
+    /// drop(held);
+    /// assert!(limiter.acquire_now(Priority::Critical).is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn acquire_now(&self, priority: Priority) -> Option<Permit<L, C, Li>> {
+        self.shared
+            .try_admit(priority)
+            .then(|| self.permit(priority))
+    }
+
     /// A permit for `priority`, waiting in the queue (on `sleeper`) for at
     /// most `max_wait` if none is free.
     ///

@@ -234,3 +234,26 @@ fn invalid_configurations_are_errors() {
     assert_eq!(build(fixed().max_wait(Duration::ZERO)), "max_wait");
     assert_eq!(build(fixed().codel(Duration::ZERO, MS)), "codel target");
 }
+
+#[test]
+fn acquire_now_refuses_silently_and_respects_waiters() {
+    let clock = ManualClock::new();
+    let log = resil_testkit::EventLog::new();
+    let limiter = ConcurrencyLimit::builder(Fixed::try_from(1).unwrap())
+        .max_queue(4)
+        .max_wait(100 * MS)
+        .clock(clock.clone())
+        .listener(resil_core::listener_fn(|event| log.push(event)))
+        .build()
+        .unwrap();
+    let held = limiter.acquire_now(Priority::Sheddable).unwrap();
+    assert!(limiter.acquire_now(Priority::CriticalPlus).is_none());
+    assert!(log.take().is_empty(), "a silent refusal reports nothing");
+    // A queued waiter is not overtaken by an acquire_now at its level.
+    let mut waiter = pin!(limiter.acquire(&clock, Priority::Critical));
+    assert!(poll(waiter.as_mut()).is_pending());
+    drop(held);
+    assert!(limiter.acquire_now(Priority::Critical).is_none());
+    assert!(matches!(poll(waiter.as_mut()), Poll::Ready(Ok(_))));
+    assert_eq!(limiter.in_flight(), 0);
+}
