@@ -294,3 +294,42 @@ impl Service for MidTier {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlapping_faults_combine_and_end_exclusive() {
+        let s = Duration::from_secs(1);
+        let faults = Faults::new(vec![
+            Fault {
+                kind: FaultKind::Brownout { error_rate: 0.5 },
+                start: s,
+                end: 4 * s,
+            },
+            Fault {
+                kind: FaultKind::Brownout { error_rate: 0.5 },
+                start: 2 * s,
+                end: 3 * s,
+            },
+            Fault {
+                kind: FaultKind::Latency { factor: 3.0 },
+                start: 2 * s,
+                end: 3 * s,
+            },
+            Fault {
+                kind: FaultKind::Capacity { factor: 0.5 },
+                start: 3 * s,
+                end: 5 * s,
+            },
+        ]);
+        assert_eq!(faults.at(Duration::ZERO).error_rate, 0.0);
+        let both = faults.at(2 * s);
+        assert_eq!(both.error_rate, 0.75);
+        assert_eq!(both.latency_factor, 3.0);
+        assert_eq!(faults.at(3 * s).latency_factor, 1.0, "end is exclusive");
+        assert_eq!(faults.at(3 * s).capacity_factor, 0.5);
+        assert!(!faults.at(3 * s).outage);
+    }
+}
