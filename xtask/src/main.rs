@@ -15,6 +15,7 @@ mod features;
 mod loom;
 mod msrv;
 mod step;
+mod stress;
 mod tidy;
 mod tool;
 mod workspace;
@@ -42,6 +43,8 @@ tasks:
           powerset, with cargo-hack (installs it)
   msrv    build the published crates with the declared rust-version
           (installs that toolchain with rustup)
+  stress  the seeded limiter and breaker storms under more seeds and the
+          1,000,000-key registry memory test, in release (~4 min)
   help    print this message
 ";
 
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Some("deny") => deny::run(rest),
         Some("features") => features::run(),
         Some("msrv") => msrv::run(),
+        Some("stress") => stress::run(),
         Some(other) => {
             eprintln!("error: unknown task `{other}`\n\n{USAGE}");
             return ExitCode::from(2);
