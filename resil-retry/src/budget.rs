@@ -16,10 +16,14 @@
 use resil_core::Outcome;
 
 #[cfg(feature = "std")]
+mod any;
+#[cfg(feature = "std")]
 mod ratio;
 #[cfg(feature = "std")]
 mod token_bucket;
 
+#[cfg(feature = "std")]
+pub use any::AnyBudget;
 #[cfg(feature = "std")]
 pub use ratio::{RatioBudget, RatioBudgetBuilder};
 #[cfg(feature = "std")]

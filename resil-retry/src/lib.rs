@@ -145,7 +145,7 @@ mod tests;
 pub use attempts::{Attempts, Decision};
 pub use budget::{Budget, NoBudget};
 #[cfg(feature = "std")]
-pub use budget::{RatioBudget, RatioBudgetBuilder, TokenBucket};
+pub use budget::{AnyBudget, RatioBudget, RatioBudgetBuilder, TokenBucket};
 pub use call::{Async, Blocking, Call, Operation};
 pub use classify::RetryIf;
 pub use config::{DefaultClock, NoClock, Retry, RetryBuilder};

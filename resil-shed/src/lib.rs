@@ -151,7 +151,8 @@ mod tests;
 #[cfg(feature = "std")]
 pub use error::{Shed, Throttled};
 pub use limit::{
-    Aimd, AimdBuilder, Fixed, Gradient2, Gradient2Builder, Limit, Sample, Vegas, VegasBuilder,
+    Aimd, AimdBuilder, AnyLimit, Fixed, Gradient2, Gradient2Builder, Limit, Sample, Vegas,
+    VegasBuilder,
 };
 #[cfg(feature = "std")]
 pub use limiter::{ConcurrencyLimit, ConcurrencyLimitBuilder, Permit};

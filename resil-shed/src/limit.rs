@@ -94,6 +94,7 @@
 //!   and only successes are latency samples.
 
 pub mod aimd;
+mod any;
 mod bounds;
 pub mod fixed;
 pub mod gradient2;
@@ -105,6 +106,7 @@ use core::time::Duration;
 use resil_core::{Instant, Outcome};
 
 pub use aimd::{Aimd, AimdBuilder};
+pub use any::AnyLimit;
 pub use fixed::Fixed;
 pub use gradient2::{Gradient2, Gradient2Builder};
 pub use vegas::{Vegas, VegasBuilder};

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use resil_core::{Instant, Outcome};
-use resil_shed::{Aimd, Fixed, Gradient2, Limit, Sample, Vegas};
+use resil_shed::{Aimd, AnyLimit, Fixed, Gradient2, Limit, Sample, Vegas};
 
 fn outcome() -> impl Strategy<Value = Outcome> {
     prop_oneof![
@@ -208,6 +208,27 @@ proptest! {
     fn fixed_never_moves(n in 1u32.., samples in samples()) {
         let limit = Fixed::try_from(n).unwrap();
         prop_assert_eq!(feed(&limit, n, n, &samples)?, vec![n; samples.len()]);
+    }
+
+    /// `AnyLimit` is each limit it wraps, sample for sample.
+    #[test]
+    fn any_limit_is_the_limit_it_wraps(
+        (aimd, bounds, _) in aimd(),
+        (vegas, vegas_bounds) in vegas(),
+        (gradient2, gradient2_bounds) in gradient2(),
+        samples in samples(),
+    ) {
+        let (min, max) = bounds;
+        prop_assert_eq!(feed(&AnyLimit::from(aimd.clone()), min, max, &samples)?, feed(&aimd, min, max, &samples)?);
+        let (min, max) = vegas_bounds;
+        prop_assert_eq!(feed(&AnyLimit::from(vegas.clone()), min, max, &samples)?, feed(&vegas, min, max, &samples)?);
+        let (min, max) = gradient2_bounds;
+        prop_assert_eq!(
+            feed(&AnyLimit::from(gradient2.clone()), min, max, &samples)?,
+            feed(&gradient2, min, max, &samples)?
+        );
+        let fixed = Fixed::try_from(7).unwrap();
+        prop_assert_eq!(feed(&AnyLimit::from(fixed), 7, 7, &samples)?, vec![7; samples.len()]);
     }
 
     /// AIMD's directions: a success within the timeout never lowers it; a
