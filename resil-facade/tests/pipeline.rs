@@ -426,3 +426,30 @@ fn stages_chosen_at_run_time_are_options() {
     assert_eq!((err.attempts(), err.stop_reason()), (1, None)); // no shed, no retry
     drop(held);
 }
+
+#[test]
+fn a_seed_fixes_the_jitter_of_a_calls_delays() {
+    let waited = |seed| {
+        let clock = ManualClock::new();
+        let retry = Retry::builder()
+            .backoff(
+                Backoff::exponential(Duration::from_millis(100), 2.0)
+                    .jitter(resil::core::Jitter::Full)
+                    .build()
+                    .unwrap(),
+            )
+            .max_attempts(5)
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        let pipeline = Pipeline::builder().retry(retry).build().unwrap();
+        let call = pipeline
+            .call(async |_| Err::<(), _>("down"))
+            .seed(seed)
+            .run(&clock);
+        let _ = run_virtual(&clock, call);
+        elapsed(&clock)
+    };
+    assert_eq!(waited(1), waited(1));
+    assert_ne!(waited(1), waited(2));
+}

@@ -81,6 +81,14 @@ impl<C: Clock, B: Budget, L: Listener> Retry<C, B, L> {
 }
 
 impl Attempts {
+    /// Fixes the jitter of this call's delays with `seed` (as
+    /// [`Call::seed`](crate::Call::seed) does): the same seed gives the same
+    /// delays, for reproducible tests and simulations.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.progress = self.progress.seeded(Some(seed));
+        self
+    }
+
     /// Starts the next attempt; returns its number, from 1.
     #[inline]
     pub fn start(&mut self) -> u32 {

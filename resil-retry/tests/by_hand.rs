@@ -142,3 +142,43 @@ fn by_hand_and_run_tell_the_same_story() {
     assert_eq!(starts, [ms(0), ms(700), ms(1400), ms(2100)]);
     assert_eq!(counts.deposits, 1);
 }
+
+#[test]
+fn a_seed_fixes_the_jitter_as_calls_seed_does() {
+    let backoff = resil_core::Backoff::exponential(ms(100), 2.0)
+        .jitter(resil_core::Jitter::Full)
+        .build()
+        .unwrap();
+    let clock = ManualClock::new();
+    let retry = Retry::builder()
+        .backoff(backoff)
+        .max_attempts(6)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let by_hand = |seed| {
+        let mut attempts = retry.attempts().seed(seed);
+        let mut delays = Vec::new();
+        loop {
+            attempts.start();
+            match attempts.settle(&retry, Err::<(), _>(()), Outcome::Failure, None) {
+                Decision::Retry(delay) => delays.push(delay),
+                Decision::Done(_) => break delays,
+            }
+        }
+    };
+    let by_call = |seed| {
+        let mut starts = Vec::new();
+        let _ = retry
+            .call_blocking(|_| {
+                starts.push(clock.now());
+                Err::<(), _>(())
+            })
+            .seed(seed)
+            .run(&clock);
+        starts.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>()
+    };
+    assert_eq!(by_hand(7), by_call(7));
+    assert_eq!(by_hand(7), by_hand(7));
+    assert_ne!(by_hand(7), by_hand(8));
+}

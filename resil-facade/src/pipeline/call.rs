@@ -24,6 +24,7 @@ pub struct PipelineCall<'p, S, R, K, F, Cl = DefaultClassifier, H = NoHint> {
     pipeline: &'p Pipeline<S, R, K>,
     op: F,
     priority: Priority,
+    seed: Option<u64>,
     classify: Cl,
     hint: H,
 }
@@ -40,6 +41,7 @@ impl<S, R, K> Pipeline<S, R, K> {
             pipeline: self,
             op,
             priority: Priority::default(),
+            seed: None,
             classify: DefaultClassifier,
             hint: NoHint,
         }
@@ -56,6 +58,13 @@ where
         self
     }
 
+    /// Fixes the jitter of this call's backoff delays with `seed`: the same
+    /// seed gives the same delays, for reproducible tests and simulations.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
     /// Classifies each attempt's result, for the breaker, the retry policy
     /// and the shed stage's adaptive limit at once (an `Ok` 503 can be a
     /// failure).
@@ -67,6 +76,7 @@ where
             pipeline: self.pipeline,
             op: self.op,
             priority: self.priority,
+            seed: self.seed,
             classify,
             hint: self.hint,
         }
@@ -82,6 +92,7 @@ where
             pipeline: self.pipeline,
             op: self.op,
             priority: self.priority,
+            seed: self.seed,
             classify: self.classify,
             hint,
         }
@@ -132,6 +143,7 @@ where
             pipeline,
             mut op,
             priority,
+            seed,
             classify,
             hint,
         } = self;
@@ -141,7 +153,7 @@ where
             Err(shed) => return Err(PipelineError::new(Cause::Shed(shed), 0, None)),
         };
         let retry = &pipeline.retry;
-        let mut progress = retry.begin();
+        let mut progress = retry.begin(seed);
         let mut started = 0;
         let attempts = async {
             loop {

@@ -151,8 +151,8 @@ pub trait RetryStage {
     /// One call's progress.
     type Progress;
 
-    /// Begins a call.
-    fn begin(&self) -> Self::Progress;
+    /// Begins a call; `seed`, if given, fixes the jitter of its delays.
+    fn begin(&self, seed: Option<u64>) -> Self::Progress;
 
     /// Starts an attempt; returns its number, from 1.
     fn start(&self, progress: &mut Self::Progress) -> u32;
@@ -172,7 +172,7 @@ pub trait RetryStage {
 impl RetryStage for Off {
     type Progress = ();
 
-    fn begin(&self) {}
+    fn begin(&self, _seed: Option<u64>) {}
 
     fn start(&self, (): &mut ()) -> u32 {
         1
@@ -196,8 +196,11 @@ impl RetryStage for Off {
 impl<C: Clock, B: Budget, L: Listener> RetryStage for Retry<C, B, L> {
     type Progress = Attempts;
 
-    fn begin(&self) -> Attempts {
-        self.attempts()
+    fn begin(&self, seed: Option<u64>) -> Attempts {
+        match seed {
+            Some(seed) => self.attempts().seed(seed),
+            None => self.attempts(),
+        }
     }
 
     fn start(&self, progress: &mut Attempts) -> u32 {
@@ -268,8 +271,8 @@ impl<T: BreakerStage> BreakerStage for Option<T> {
 impl<T: RetryStage> RetryStage for Option<T> {
     type Progress = Option<T::Progress>;
 
-    fn begin(&self) -> Self::Progress {
-        self.as_ref().map(T::begin)
+    fn begin(&self, seed: Option<u64>) -> Self::Progress {
+        self.as_ref().map(|stage| stage.begin(seed))
     }
 
     fn start(&self, progress: &mut Self::Progress) -> u32 {
