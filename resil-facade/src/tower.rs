@@ -90,8 +90,10 @@ pub use breaker::{BreakerFuture, BreakerLayer, BreakerService};
 #[cfg(feature = "shed")]
 pub use error::ShedError;
 #[cfg(all(feature = "retry", feature = "breaker", feature = "shed"))]
-pub use pipeline::{AtPriority, PipelineFuture, PipelineLayer, PipelineService, PriorityOf};
+pub use pipeline::{PipelineFuture, PipelineLayer, PipelineService};
 #[cfg(feature = "retry")]
 pub use retry::{ByClone, CloneRequest, RetryFuture, RetryLayer, RetryService};
 #[cfg(feature = "shed")]
-pub use shed::{Refuse, ShedFuture, ShedLayer, ShedService, Wait, WaitFuture};
+pub use shed::{
+    AtPriority, PriorityOf, Refuse, ShedFuture, ShedLayer, ShedService, Wait, WaitFuture,
+};

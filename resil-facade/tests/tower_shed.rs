@@ -9,11 +9,12 @@ use core::future::{Future, Ready, ready};
 use core::task::{Context, Poll, Waker};
 use core::time::Duration;
 use std::error::Error as _;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 
 use resil::core::{Clock, ManualClock, Outcome, ShedReason, Sleeper};
 use resil::shed::{Aimd, ConcurrencyLimit, Fixed, Priority};
-use resil::tower::{ShedError, ShedLayer};
+use resil::tower::{AtPriority, ShedError, ShedLayer};
 use resil_testkit::{CountingAllocator, allocations_during, run_virtual};
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 
@@ -156,6 +157,66 @@ fn the_permit_is_returned_when_the_response_completes_or_is_dropped() {
     assert_eq!(limiter.in_flight(), 1);
     drop(second); // a client that hung up
     assert_eq!(limiter.in_flight(), 0);
+}
+
+#[test]
+fn at_priority_admits_every_request_at_one_priority() {
+    let clock = ManualClock::new();
+    let limiter = limiter(2, &clock);
+    let mut service =
+        ShedLayer::new(limiter.clone(), AtPriority(Priority::Sheddable)).layer(Echo::default());
+
+    // The request says critical; the layer does not read it.
+    assert!(poll_ready(&mut service).is_ready());
+    let held = service.call(critical(200));
+    assert_eq!(limiter.in_flight_at(Priority::Sheddable), 1);
+    assert!(poll_ready(&mut service).is_ready());
+    match run_virtual(&clock, service.call(critical(201))) {
+        Err(ShedError::Shed(shed)) => assert_eq!(shed.priority(), Priority::Sheddable),
+        other => panic!("expected a shed, got {other:?}"),
+    }
+    drop(held);
+    assert_eq!(limiter.in_flight(), 0);
+}
+
+#[test]
+fn a_panicking_service_returns_its_permit_in_both_modes() {
+    let clock = ManualClock::new();
+    let limiter = limiter(2, &clock);
+    let panicking = tower::service_fn(|request: Request| async move {
+        if request.status >= 500 {
+            panic!("a bug in the handler");
+        }
+        Ok::<_, Infallible>(request.status)
+    });
+    let mut refuse = ShedLayer::new(limiter.clone(), priority).layer(panicking);
+    let mut wait = ShedLayer::new(limiter.clone(), priority)
+        .wait(clock.clone())
+        .layer(panicking);
+
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        run_virtual(&clock, async {
+            refuse.ready().await?.call(critical(500)).await
+        })
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(limiter.in_flight(), 0);
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        run_virtual(&clock, async {
+            wait.ready().await?.call(critical(500)).await
+        })
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(limiter.in_flight(), 0);
+    // Both still serve.
+    let answer = run_virtual(&clock, async {
+        refuse.ready().await?.call(critical(200)).await
+    });
+    assert_eq!(answer, Ok(200));
+    let answer = run_virtual(&clock, async {
+        wait.ready().await?.call(critical(201)).await
+    });
+    assert_eq!(answer, Ok(201));
 }
 
 #[test]

@@ -29,9 +29,10 @@ use alloc::sync::Arc;
 use ::tower::{Layer, Service};
 use resil_core::{Classify, DefaultClassifier, Sleeper};
 use resil_retry::{Hint, NoHint};
-use resil_shed::Priority;
 
 use crate::pipeline::{BreakerStage, Pipeline, PipelineError, RetryStage, ShedStage};
+
+pub use super::shed::{AtPriority, PriorityOf};
 
 /// Runs each call of a service through a [`Pipeline`]; see the
 /// [module docs](self).
@@ -85,35 +86,11 @@ pub struct PipelineLayer<S, R, K, Z, P = AtPriority, Cl = DefaultClassifier, H =
     hint: H,
 }
 
-/// One priority for every request; the default is
-/// [`Priority::Critical`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct AtPriority(pub Priority);
-
-/// Chooses a request's priority: implemented for [`AtPriority`] and for
-/// closures `Fn(&Req) -> Priority`.
-pub trait PriorityOf<Req> {
-    /// The priority `request` is admitted at.
-    fn priority_of(&self, request: &Req) -> Priority;
-}
-
-impl<Req> PriorityOf<Req> for AtPriority {
-    fn priority_of(&self, _request: &Req) -> Priority {
-        self.0
-    }
-}
-
-impl<Req, F: Fn(&Req) -> Priority> PriorityOf<Req> for F {
-    fn priority_of(&self, request: &Req) -> Priority {
-        self(request)
-    }
-}
-
 impl<S, R, K, Z> PipelineLayer<S, R, K, Z> {
     /// A layer running calls through `pipeline`, waiting (backoff, queue,
     /// timeouts) on `sleeper`. By default every request is
-    /// [`Priority::Critical`], `Ok` succeeds and `Err` fails, and there are
-    /// no server hints.
+    /// [`Priority::Critical`](resil_shed::Priority::Critical), `Ok` succeeds
+    /// and `Err` fails, and there are no server hints.
     pub fn new(pipeline: Pipeline<S, R, K>, sleeper: Z) -> Self {
         PipelineLayer {
             pipeline: Arc::new(pipeline),

@@ -39,6 +39,31 @@ use resil_shed::{ConcurrencyLimit, Limit, Permit, Priority, Shed};
 
 use super::ShedError;
 
+/// One priority for every request; the default is
+/// [`Priority::Critical`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AtPriority(pub Priority);
+
+/// Chooses a request's priority, for [`ShedLayer`] and
+/// [`PipelineLayer`](super::PipelineLayer): implemented for [`AtPriority`]
+/// and for closures `Fn(&Req) -> Priority`.
+pub trait PriorityOf<Req> {
+    /// The priority `request` is admitted at.
+    fn priority_of(&self, request: &Req) -> Priority;
+}
+
+impl<Req> PriorityOf<Req> for AtPriority {
+    fn priority_of(&self, _request: &Req) -> Priority {
+        self.0
+    }
+}
+
+impl<Req, F: Fn(&Req) -> Priority> PriorityOf<Req> for F {
+    fn priority_of(&self, request: &Req) -> Priority {
+        self(request)
+    }
+}
+
 /// The mode of a [`ShedLayer`] that refuses at once what does not fit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Refuse;
@@ -109,7 +134,8 @@ pub struct ShedLayer<Lim, C, Li, P, K = DefaultClassifier, W = Refuse> {
 
 impl<Lim, C, Li, P> ShedLayer<Lim, C, Li, P> {
     /// A layer over `limiter` that reads each request's priority with
-    /// `priority` (a `Fn(&Request) -> Priority`), refuses what does not fit
+    /// `priority` (a closure `Fn(&Request) -> Priority`, or an [`AtPriority`]
+    /// for one priority for all: any [`PriorityOf`]), refuses what does not fit
     /// now, and records `Ok` as a success and `Err` as a failure.
     pub fn new(limiter: ConcurrencyLimit<Lim, C, Li>, priority: P) -> Self {
         ShedLayer {
@@ -298,7 +324,7 @@ where
     Lim: Limit,
     C: Clock,
     Li: Listener,
-    P: Fn(&Req) -> Priority,
+    P: PriorityOf<Req>,
     K: Classify<S::Response, S::Error> + Clone,
 {
     type Response = S::Response;
@@ -310,7 +336,7 @@ where
     }
 
     fn call(&mut self, request: Req) -> Self::Future {
-        let priority = (self.priority)(&request);
+        let priority = self.priority.priority_of(&request);
         match self.limiter.try_acquire(priority) {
             Ok(permit) => ShedFuture {
                 kind: Kind::Running {
@@ -336,7 +362,7 @@ where
     Lim: Limit + Send + 'static,
     C: Clock + 'static,
     Li: Listener + Send + Sync + 'static,
-    P: Fn(&Req) -> Priority,
+    P: PriorityOf<Req>,
     K: Classify<S::Response, S::Error> + Clone + Send + 'static,
     Z: Sleeper + Clone + Send + Sync + 'static,
     Z::Sleep: Send,
@@ -350,7 +376,7 @@ where
     }
 
     fn call(&mut self, request: Req) -> Self::Future {
-        let priority = (self.priority)(&request);
+        let priority = self.priority.priority_of(&request);
         // The service polled ready goes with the request; its clone stays.
         let clone = self.inner.clone();
         let mut inner = core::mem::replace(&mut self.inner, clone);
