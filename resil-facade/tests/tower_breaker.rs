@@ -8,6 +8,7 @@ use core::future::{Future as _, Ready, ready};
 use core::task::{Context, Poll, Waker};
 use core::time::Duration;
 use std::error::Error as _;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -177,6 +178,32 @@ fn a_dropped_response_future_records_nothing_and_frees_its_permit() {
     }
     assert_eq!(breaker.state(), CircuitState::Closed);
     assert_eq!(breaker.metrics().consecutive_failures, 0);
+}
+
+#[test]
+fn a_panicking_trial_call_frees_its_half_open_slot() {
+    let clock = ManualClock::new();
+    let breaker = breaker(&clock);
+    let mut service =
+        BreakerLayer::new(breaker.clone()).layer(tower::service_fn(|status: u16| async move {
+            if status >= 500 {
+                panic!("a bug in the handler");
+            }
+            Ok::<_, &'static str>(status)
+        }));
+    trip(&breaker);
+    clock.advance(Duration::from_secs(30));
+
+    // The one trial slot: taken by a call that panics.
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        run_virtual(&clock, async { service.ready().await?.call(500).await })
+    }));
+    assert!(panicked.is_err());
+    // Nothing recorded, the slot free: the next trial closes the breaker.
+    assert_eq!(breaker.state(), CircuitState::HalfOpen);
+    let result = run_virtual(&clock, async { service.ready().await?.call(200).await });
+    assert_eq!(result, Ok(200));
+    assert_eq!(breaker.state(), CircuitState::Closed);
 }
 
 #[test]
