@@ -112,6 +112,42 @@ fn an_open_breaker_refuses_without_touching_the_inner_service() {
     assert_eq!(limiter.in_flight(), 0);
 }
 
+/// A service that is never ready.
+#[derive(Clone)]
+struct NeverReady;
+
+impl Service<String> for NeverReady {
+    type Response = u16;
+    type Error = &'static str;
+    type Future = Ready<Result<u16, &'static str>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Pending
+    }
+
+    fn call(&mut self, _request: String) -> Self::Future {
+        panic!("called without being ready");
+    }
+}
+
+#[test]
+fn a_service_that_never_gets_ready_runs_into_the_attempt_timeout() {
+    let clock = ManualClock::new();
+    let (pipeline, limiter, breaker) = stack(&clock, 10);
+    let mut service = PipelineLayer::new(pipeline, clock.clone()).layer(NeverReady);
+    let err = run_virtual(&clock, async {
+        service.ready().await?.call("/".to_owned()).await
+    })
+    .unwrap_err();
+    // Like a slow call: each of the three attempts times out after 1s, is
+    // a failure for the breaker, and is retried after the 100ms backoff.
+    assert_eq!(*err.cause(), Cause::AttemptTimeout(Duration::from_secs(1)));
+    assert_eq!(err.attempts(), 3);
+    assert_eq!(clock.now().since_origin(), Duration::from_millis(3200));
+    assert_eq!(breaker.metrics().failures, 3);
+    assert_eq!(limiter.in_flight(), 0);
+}
+
 #[test]
 fn each_attempt_gets_the_request_and_one_classifier_and_hint_serve_all() {
     let clock = ManualClock::new();

@@ -232,6 +232,16 @@ impl<Svc, S, R, K, Z, P, Cl, H> PipelineService<Svc, S, R, K, Z, P, Cl, H> {
     pub fn get_ref(&self) -> &Svc {
         &self.inner
     }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut Svc {
+        &mut self.inner
+    }
+
+    /// The inner service.
+    pub fn into_inner(self) -> Svc {
+        self.inner
+    }
 }
 
 impl<Svc: fmt::Debug, S: fmt::Debug, R: fmt::Debug, K: fmt::Debug, Z, P, Cl, H> fmt::Debug
