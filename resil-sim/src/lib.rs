@@ -103,4 +103,4 @@ pub use scenario::{
     BreakerSpec, BudgetSpec, ClientSpec, Downstream, Fault, FaultKind, Human, LimitSpec,
     MidTier as MidTierSpec, RetrySpec, Scenario, ShedSpec, ThrottleSpec, Workload,
 };
-pub use stack::{CallError, Failure, Service, SimBudget, SimLimit, Stack};
+pub use stack::{CallError, Failure, Service, Stack};

@@ -1,18 +1,24 @@
 //! The client stack: the real resil techniques, composed in front of a
 //! downstream, exactly as a service would compose them.
 //!
-//! This is the one module that knows how the techniques are put together,
-//! so that it can be switched to the facade's `Pipeline` once that exists
-//! without touching the models or the metrics. The order is the facade's
-//! documented one, outermost first:
+//! This is the one module that knows how the techniques are put together.
+//! The order is the facade's `Pipeline`'s, outermost first, with the SRE
+//! client-side throttle (which the pipeline does not have) just outside
+//! the breaker:
 //!
-//! > shed (priority concurrency limit) → total deadline → retry (with its
-//! > budget) → client-side throttle → breaker → per-attempt timeout →
-//! > downstream
+//! > shed (priority concurrency limit) → retry (with its budget) →
+//! > client-side throttle → breaker → per-attempt timeout → downstream
+//!
+//! Why not the `Pipeline` itself: besides the throttle's place, the
+//! adaptive limit here learns only from overload (timeouts and refusals for
+//! lack of capacity), while the breaker and the retry policy count every
+//! error — two classifications, where the pipeline deliberately has one.
 //!
 //! Nothing here re-implements a technique: every decision (admit, shed,
 //! retry, wait how long, trip, throttle) is made by `resil-shed`,
-//! `resil-retry` and `resil-breaker`, on the simulation's `ManualClock`.
+//! `resil-retry` and `resil-breaker`, on the simulation's `ManualClock`;
+//! a limit or budget chosen by a scenario file is resil-shed's `AnyLimit`
+//! or resil-retry's `AnyBudget`.
 
 use core::future::Future;
 use core::time::Duration;
@@ -20,9 +26,9 @@ use std::cell::Cell;
 
 use resil_breaker::CircuitBreaker;
 use resil_core::{ConfigError, ManualClock, Outcome, SplitMix64, timeout};
-use resil_retry::{Budget, NoBudget, RatioBudget, Retry, TokenBucket};
+use resil_retry::{AnyBudget, RatioBudget, Retry, TokenBucket};
 use resil_shed::{
-    AdaptiveThrottle, Aimd, ConcurrencyLimit, Fixed, Gradient2, Limit, Priority, Sample, Vegas,
+    AdaptiveThrottle, Aimd, AnyLimit, ConcurrencyLimit, Fixed, Gradient2, Priority, Vegas,
 };
 
 use crate::scenario::{BudgetSpec, ClientSpec, LimitSpec, ShedSpec, ThrottleSpec};
@@ -72,77 +78,6 @@ impl Failure {
     }
 }
 
-/// A retry budget chosen at run time: dispatches to the real budgets.
-#[derive(Debug)]
-pub enum SimBudget {
-    /// No budget.
-    None(NoBudget),
-    /// A ratio budget.
-    Ratio(RatioBudget<ManualClock>),
-    /// A token bucket.
-    TokenBucket(TokenBucket),
-}
-
-impl Budget for SimBudget {
-    fn deposit(&self) {
-        match self {
-            SimBudget::None(b) => b.deposit(),
-            SimBudget::Ratio(b) => b.deposit(),
-            SimBudget::TokenBucket(b) => b.deposit(),
-        }
-    }
-
-    fn withdraw(&self) -> bool {
-        match self {
-            SimBudget::None(b) => b.withdraw(),
-            SimBudget::Ratio(b) => b.withdraw(),
-            SimBudget::TokenBucket(b) => b.withdraw(),
-        }
-    }
-
-    fn record(&self, outcome: Outcome) {
-        match self {
-            SimBudget::None(b) => b.record(outcome),
-            SimBudget::Ratio(b) => b.record(outcome),
-            SimBudget::TokenBucket(b) => b.record(outcome),
-        }
-    }
-}
-
-/// A limit algorithm chosen at run time (`Limit` is not dyn-compatible):
-/// dispatches to the real algorithms.
-#[derive(Debug)]
-pub enum SimLimit {
-    /// `Fixed`.
-    Fixed(Fixed),
-    /// `Aimd`.
-    Aimd(Aimd),
-    /// `Gradient2`.
-    Gradient2(Gradient2),
-    /// `Vegas`.
-    Vegas(Vegas),
-}
-
-impl Limit for SimLimit {
-    fn limit(&self) -> u32 {
-        match self {
-            SimLimit::Fixed(l) => l.limit(),
-            SimLimit::Aimd(l) => l.limit(),
-            SimLimit::Gradient2(l) => l.limit(),
-            SimLimit::Vegas(l) => l.limit(),
-        }
-    }
-
-    fn update(&mut self, sample: &Sample) -> u32 {
-        match self {
-            SimLimit::Fixed(l) => l.update(sample),
-            SimLimit::Aimd(l) => l.update(sample),
-            SimLimit::Gradient2(l) => l.update(sample),
-            SimLimit::Vegas(l) => l.update(sample),
-        }
-    }
-}
-
 /// Builds the budget `spec` describes on `clock`.
 ///
 /// # Errors
@@ -151,14 +86,14 @@ impl Limit for SimLimit {
 pub(crate) fn build_budget(
     spec: &BudgetSpec,
     clock: &ManualClock,
-) -> Result<SimBudget, ConfigError> {
+) -> Result<AnyBudget<ManualClock>, ConfigError> {
     Ok(match *spec {
-        BudgetSpec::None => SimBudget::None(NoBudget),
+        BudgetSpec::None => AnyBudget::Unlimited,
         BudgetSpec::Ratio {
             ratio,
             min_per_second,
             window,
-        } => SimBudget::Ratio(
+        } => AnyBudget::Ratio(
             RatioBudget::builder()
                 .ratio(ratio)
                 .min_per_second(min_per_second)
@@ -167,7 +102,7 @@ pub(crate) fn build_budget(
                 .build()?,
         ),
         BudgetSpec::TokenBucket { max_tokens, ratio } => {
-            SimBudget::TokenBucket(TokenBucket::new(max_tokens, ratio)?)
+            AnyBudget::TokenBucket(TokenBucket::new(max_tokens, ratio)?)
         }
     })
 }
@@ -177,9 +112,9 @@ pub(crate) fn build_budget(
 /// # Errors
 ///
 /// The algorithm's own [`ConfigError`].
-pub(crate) fn build_limit(spec: &LimitSpec) -> Result<SimLimit, ConfigError> {
+pub(crate) fn build_limit(spec: &LimitSpec) -> Result<AnyLimit, ConfigError> {
     Ok(match *spec {
-        LimitSpec::Fixed(limit) => SimLimit::Fixed(Fixed::try_from(limit)?),
+        LimitSpec::Fixed(limit) => AnyLimit::Fixed(Fixed::try_from(limit)?),
         LimitSpec::Aimd {
             bounds: [initial, min, max],
             timeout,
@@ -189,11 +124,11 @@ pub(crate) fn build_limit(spec: &LimitSpec) -> Result<SimLimit, ConfigError> {
                 Some(t) => builder.timeout(t),
                 None => builder,
             };
-            SimLimit::Aimd(builder.build()?)
+            AnyLimit::Aimd(builder.build()?)
         }
         LimitSpec::Gradient2 {
             bounds: [initial, min, max],
-        } => SimLimit::Gradient2(
+        } => AnyLimit::Gradient2(
             Gradient2::builder()
                 .initial(initial)
                 .min(min)
@@ -202,7 +137,7 @@ pub(crate) fn build_limit(spec: &LimitSpec) -> Result<SimLimit, ConfigError> {
         ),
         LimitSpec::Vegas {
             bounds: [initial, min, max],
-        } => SimLimit::Vegas(
+        } => AnyLimit::Vegas(
             Vegas::builder()
                 .initial(initial)
                 .min(min)
@@ -220,7 +155,7 @@ pub(crate) fn build_limit(spec: &LimitSpec) -> Result<SimLimit, ConfigError> {
 pub(crate) fn build_limiter(
     spec: &ShedSpec,
     clock: ManualClock,
-) -> Result<ConcurrencyLimit<SimLimit, ManualClock>, ConfigError> {
+) -> Result<ConcurrencyLimit<AnyLimit, ManualClock>, ConfigError> {
     let mut builder = ConcurrencyLimit::builder(build_limit(&spec.limit)?)
         .max_queue(spec.max_queue as usize)
         .max_wait(spec.max_wait);
@@ -253,9 +188,9 @@ pub(crate) fn build_throttle(
 pub struct Stack {
     clock: ManualClock,
     timeout: Duration,
-    retry: Option<Retry<ManualClock, SimBudget>>,
+    retry: Option<Retry<ManualClock, AnyBudget<ManualClock>>>,
     breaker: Option<CircuitBreaker<ManualClock>>,
-    shed: Option<ConcurrencyLimit<SimLimit, ManualClock>>,
+    shed: Option<ConcurrencyLimit<AnyLimit, ManualClock>>,
     throttle: Option<AdaptiveThrottle<ManualClock>>,
     /// Per-call jitter seeds: `seed`, then its successors.
     next_seed: Cell<u64>,
