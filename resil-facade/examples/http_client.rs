@@ -39,12 +39,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Print every attempt as it leaves.
     let started = clock.now();
     let attempts = Arc::new(Mutex::new(0));
-    let inner = client::http_client().map_request(move |request: Request<client::Body>| {
-        let mut n = attempts.lock().unwrap_or_else(|e| e.into_inner());
-        *n += 1;
-        println!("attempt {n} at {:?}", clock.now() - started);
-        request
-    });
+    let inner = client::http_client()
+        .map_request(move |request: Request<client::Body>| {
+            let mut n = attempts.lock().unwrap_or_else(|e| e.into_inner());
+            *n += 1;
+            print!("attempt {n} at {:?}: ", clock.now() - started);
+            request
+        })
+        .map_result(|attempt: client::Attempt| {
+            match &attempt {
+                Ok(response) => println!("{}", response.status()),
+                Err(error) => println!("{error}"),
+            }
+            attempt
+        });
     let mut service = client::retry_layer(policy, tokio::time::sleep).layer(inner);
 
     let request = Request::get(url.as_str())
@@ -52,8 +60,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .body(Full::default())?;
     match service.ready().await?.call(request).await {
         Ok(response) => {
+            let status = response.status();
             let retry_after = client::retry_after(&Ok(response));
-            println!("final answer; Retry-After: {retry_after:?}");
+            println!("final answer: {status}; Retry-After: {retry_after:?}");
         }
         Err(error) => println!("gave up: {error}"),
     }
