@@ -20,10 +20,11 @@
 //! allocates nothing here (what the inner service's `clone` costs is its
 //! own).
 //!
-//! Each attempt sends its own request: the original for the first, and a
-//! copy made just before the attempt before for each retry ([`ByClone`]
-//! for `Req: Clone`, or a [`CloneRequest`] function for requests whose body
-//! is not `Clone`). No copy is made for the last attempt the policy allows.
+//! Each attempt sends its own request: the original for the first, and for
+//! each retry a copy made just before the previous attempt sent its own
+//! (with [`ByClone`] for `Req: Clone`, or a [`CloneRequest`] function for
+//! requests whose body is not `Clone`). The last attempt the policy allows
+//! sends its request without copying it first.
 
 use core::fmt;
 use core::future::Future;
