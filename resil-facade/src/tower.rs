@@ -32,7 +32,14 @@
 //! request that was shed is never retried by the same stack, and a request
 //! admitted holds one permit for all its attempts; the breaker inside the
 //! retry sees (and counts) every attempt, and its rejections are errors the
-//! retry's classifier can choose not to retry.
+//! retry's classifier can choose not to retry. With the default classifier
+//! a [`CallError::Rejected`](crate::breaker::CallError::Rejected) is an
+//! `Err` like any other and is retried on the policy's backoff; classify it
+//! as [`Ignored`](crate::core::Outcome::Ignored) to end the call, or give
+//! the retry a [`hint`](RetryLayer::hint) returning the rejection's
+//! `retry_after` to wait for the breaker. The [`Pipeline`](crate::Pipeline)
+//! (and [`PipelineLayer`]) ends the call on a rejection, or with
+//! `retry_rejected` waits for the breaker, without being told.
 
 #![cfg_attr(
     all(feature = "retry", feature = "breaker", feature = "shed"),
