@@ -174,11 +174,32 @@ enum OpenFor {
 }
 
 impl<C: Clock, L: Listener> Shared<C, L> {
+    #[inline]
     fn acquire(&self) -> Result<Ticket, Rejected> {
+        let word = self.cell.word();
         // The common case, closed, from the raw word.
-        if let Some(generation) = self.cell.closed_generation() {
+        if let Some(generation) = State::closed_generation(word) {
             return Ok(self.ticket(generation, false, true));
         }
+        // The common case while open: the wait is not over. One load of the
+        // deadline and one clock read, no CAS. The deadline is written before
+        // the open state is published, so it is this state's or a later
+        // open state's (a later deadline: rejecting is right either way).
+        if State::is_open(word) {
+            let now = self.clock.now();
+            let until = self.cell.open_until();
+            if now < until {
+                return Err(self.reject(CircuitState::Open, Some(until - now)));
+            }
+        }
+        self.acquire_slow()
+    }
+
+    /// Every other admission: half-open permits, the end of the open wait,
+    /// forced open, verdicts due. Kept out of line so that the two fast
+    /// paths above stay small enough to inline.
+    #[inline(never)]
+    fn acquire_slow(&self) -> Result<Ticket, Rejected> {
         loop {
             let state = self.cell.load();
             match state::admit(state, &self.config) {
@@ -229,6 +250,7 @@ impl<C: Clock, L: Listener> Shared<C, L> {
         }
     }
 
+    #[inline]
     fn ticket(&self, generation: u32, trial: bool, counts: bool) -> Ticket {
         let timed = counts && self.config.slow_call_rate.is_some();
         Ticket {
@@ -239,6 +261,7 @@ impl<C: Clock, L: Listener> Shared<C, L> {
         }
     }
 
+    #[inline]
     fn reject(&self, state: CircuitState, retry_after: Option<Duration>) -> Rejected {
         self.cell.count_rejection();
         self.report(EventKind::call_rejected(state));
@@ -388,6 +411,7 @@ impl<C: Clock, L: Listener> Shared<C, L> {
         }
     }
 
+    #[inline]
     fn report(&self, kind: EventKind) {
         if !self.listener.is_enabled() {
             return;

@@ -11,10 +11,16 @@
 //! one it decided on, writes what the new state needs (the open deadline,
 //! the trip count) and only then publishes the new state word. A thread
 //! that reads a state word therefore also sees the deadline written for it.
+//!
+//! The words written on every call of some kind (the failure run, the
+//! rejection count) sit on cache lines of their own, apart from the state
+//! word and the deadline that every call reads (see `padded.rs`). They
+//! share one: failures are counted while closed, rejections while open.
 
 use resil_core::{CircuitState, Instant};
 
 use crate::loom::{AtomicBool, AtomicU32, AtomicU64, Ordering, spin};
+use crate::padded::Padded;
 use crate::state::State;
 
 #[derive(Debug)]
@@ -31,6 +37,12 @@ pub(crate) struct Cell {
     last_wait: AtomicU64,
     /// The jitter generator's state (advanced by each trip).
     seed: AtomicU64,
+    /// The words written per call, on lines of their own.
+    counters: Padded<Counters>,
+}
+
+#[derive(Debug)]
+struct Counters {
     /// Failures in a row while closed, tagged with the closed period's
     /// generation (high 32 bits) so that a stale outcome cannot touch the run
     /// of a newer period, however it races the transition.
@@ -48,19 +60,27 @@ impl Cell {
             trips: AtomicU32::new(0),
             last_wait: AtomicU64::new(0),
             seed: AtomicU64::new(seed),
-            consecutive_failures: AtomicU64::new(0),
-            rejected: AtomicU64::new(0),
+            counters: Padded(Counters {
+                consecutive_failures: AtomicU64::new(0),
+                rejected: AtomicU64::new(0),
+            }),
         }
     }
 
     pub(crate) fn load(&self) -> State {
-        State::unpack(self.state.load(Ordering::Acquire))
+        State::unpack(self.word())
+    }
+
+    /// The packed state word, for the fast paths that decide from a few bits.
+    #[inline]
+    pub(crate) fn word(&self) -> u64 {
+        self.state.load(Ordering::Acquire)
     }
 
     /// The generation, if the breaker is closed (one load, no unpacking).
     #[inline]
     pub(crate) fn closed_generation(&self) -> Option<u32> {
-        State::closed_generation(self.state.load(Ordering::Acquire))
+        State::closed_generation(self.word())
     }
 
     /// Installs `next` if the state is still `current` (a lock-free update
@@ -77,6 +97,7 @@ impl Cell {
     }
 
     /// When the open wait ends.
+    #[inline]
     pub(crate) fn open_until(&self) -> Instant {
         Instant::from_nanos(self.open_until.load(Ordering::Acquire))
     }
@@ -100,25 +121,27 @@ impl Cell {
     /// `generation`; returns the run's length (0 if the permit is stale).
     pub(crate) fn failure_in_a_row(&self, generation: u32) -> u32 {
         let mut run = 0;
-        let _ =
-            self.consecutive_failures
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
-                    let (tag, n) = split_run(word);
-                    (tag == generation).then(|| {
-                        run = n.saturating_add(1);
-                        join_run(generation, run)
-                    })
-                });
+        let _ = self.counters.consecutive_failures.fetch_update(
+            Ordering::AcqRel,
+            Ordering::Acquire,
+            |word| {
+                let (tag, n) = split_run(word);
+                (tag == generation).then(|| {
+                    run = n.saturating_add(1);
+                    join_run(generation, run)
+                })
+            },
+        );
         run
     }
 
     /// Ends a run of failures of closed period `generation`. Skips the write
     /// when there is no run, so that successes do not contend on this line.
     pub(crate) fn success_in_a_row(&self, generation: u32) {
-        let word = self.consecutive_failures.load(Ordering::Acquire);
+        let word = self.counters.consecutive_failures.load(Ordering::Acquire);
         let (tag, n) = split_run(word);
         if tag == generation && n != 0 {
-            let _ = self.consecutive_failures.compare_exchange(
+            let _ = self.counters.consecutive_failures.compare_exchange(
                 word,
                 join_run(generation, 0),
                 Ordering::AcqRel,
@@ -128,15 +151,16 @@ impl Cell {
     }
 
     pub(crate) fn consecutive_failures(&self) -> u32 {
-        split_run(self.consecutive_failures.load(Ordering::Acquire)).1
+        split_run(self.counters.consecutive_failures.load(Ordering::Acquire)).1
     }
 
+    #[inline]
     pub(crate) fn count_rejection(&self) {
-        self.rejected.fetch_add(1, Ordering::Relaxed);
+        self.counters.rejected.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn rejected(&self) -> u64 {
-        self.rejected.load(Ordering::Relaxed)
+        self.counters.rejected.load(Ordering::Relaxed)
     }
 }
 
@@ -177,6 +201,7 @@ impl Claim<'_> {
         self.cell.trips.store(0, Ordering::Relaxed);
         self.cell.last_wait.store(0, Ordering::Relaxed);
         self.cell
+            .counters
             .consecutive_failures
             .store(join_run(generation, 0), Ordering::Release);
     }

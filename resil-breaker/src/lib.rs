@@ -120,6 +120,7 @@ mod config;
 mod error;
 mod loom;
 mod metrics;
+mod padded;
 mod permit;
 #[cfg(feature = "std")]
 mod registry;

@@ -73,6 +73,13 @@ impl State {
         }
     }
 
+    /// Whether `word` is an open state (not forced open): the rejection
+    /// fast path, without unpacking.
+    #[inline]
+    pub(crate) const fn is_open(word: u64) -> bool {
+        word & 0b111 == CircuitState::Open as u64
+    }
+
     pub(crate) const fn unpack(word: u64) -> Self {
         let kind = match word & 0b111 {
             0 => CircuitState::Closed,

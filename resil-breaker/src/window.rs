@@ -118,6 +118,7 @@ impl Window {
     /// totals right after. An outcome from a period other than the current
     /// one (a permit issued before the last `reset`) is not counted, and
     /// returns the current totals. A new window is in period 0.
+    #[inline]
     pub(crate) fn record(&self, period: u32, sample: Sample, now: Instant) -> Totals {
         match self {
             Window::Count(window) => window.record(period, sample),
@@ -128,6 +129,7 @@ impl Window {
     /// Whether a plain success may skip recording: a full count window of
     /// plain successes, which a success leaves as it is (never for a time
     /// window, whose buckets a record also moves along).
+    #[inline]
     pub(crate) fn healthy(&self) -> bool {
         match self {
             Window::Count(window) => window.healthy(),
@@ -171,6 +173,11 @@ impl<const BITS: u32> Tally<BITS> {
     const TAG_SHIFT: u32 = 3 * BITS;
     /// The largest tag.
     pub(crate) const TAG_MAX: u64 = u64::MAX >> Self::TAG_SHIFT;
+    /// The three counters' bits.
+    const COUNTERS: u64 = (1 << Self::TAG_SHIFT) - 1;
+    /// The lowest bit of each field but the first: where a carry (or a
+    /// borrow) out of a counter would land.
+    const BOUNDARIES: u64 = (1 << BITS) | (1 << (2 * BITS)) | (1 << Self::TAG_SHIFT);
 
     /// The tally stored as `word`.
     pub(crate) const fn from_bits(word: u64) -> Self {
@@ -219,7 +226,23 @@ impl<const BITS: u32> Tally<BITS> {
     }
 
     /// Adds `other`'s counters, each stopping at [`Self::MAX`]; keeps the tag.
+    ///
+    /// The hot paths add or take away one outcome to counters far from
+    /// their ends: one add of the whole word, checked for a carry across a
+    /// counter's boundary (`a ^ b ^ (a + b)` has a bit set where a carry
+    /// came in), does it; only a carry takes the counter-by-counter path.
+    #[inline]
     pub(crate) fn plus(self, other: Self) -> Self {
+        let add = other.0 & Self::COUNTERS;
+        let sum = self.0.wrapping_add(add);
+        if (self.0 ^ add ^ sum) & Self::BOUNDARIES == 0 {
+            return Tally(sum);
+        }
+        self.plus_each(other)
+    }
+
+    #[cold]
+    fn plus_each(self, other: Self) -> Self {
         Self::new(
             self.tag(),
             (self.calls() + other.calls()).min(Self::MAX),
@@ -229,7 +252,20 @@ impl<const BITS: u32> Tally<BITS> {
     }
 
     /// Subtracts `other`'s counters, each stopping at zero; keeps the tag.
+    /// (One subtraction of the whole word unless a counter would borrow,
+    /// as in [`plus`](Self::plus).)
+    #[inline]
     pub(crate) fn minus(self, other: Self) -> Self {
+        let sub = other.0 & Self::COUNTERS;
+        let difference = self.0.wrapping_sub(sub);
+        if (self.0 ^ sub ^ difference) & Self::BOUNDARIES == 0 {
+            return Tally(difference);
+        }
+        self.minus_each(other)
+    }
+
+    #[cold]
+    fn minus_each(self, other: Self) -> Self {
         Self::new(
             self.tag(),
             self.calls().saturating_sub(other.calls()),
@@ -313,6 +349,23 @@ mod tests {
         assert_eq!(empty, T::empty(3));
         let back = T::new(3, 2, 1, 1).minus(T::one(SLOW_FAILURE));
         assert_eq!(back, T::new(3, 1, 0, 0));
+    }
+
+    proptest::proptest! {
+        /// The one-word fast paths agree with counter-by-counter arithmetic,
+        /// at the ends of the counters too.
+        #[test]
+        fn tally_arithmetic_matches_each_counter(
+            tag in 0..=T::TAG_MAX,
+            a in proptest::array::uniform3(proptest::prop_oneof![0..4u64, T::MAX - 3..=T::MAX]),
+            b in proptest::array::uniform3(proptest::prop_oneof![0..4u64, T::MAX - 3..=T::MAX]),
+            other_tag in 0..=T::TAG_MAX,
+        ) {
+            let x = T::new(tag, a[0], a[1], a[2]);
+            let y = T::new(other_tag, b[0], b[1], b[2]);
+            proptest::prop_assert_eq!(x.plus(y), x.plus_each(y));
+            proptest::prop_assert_eq!(x.minus(y), x.minus_each(y));
+        }
     }
 
     #[test]

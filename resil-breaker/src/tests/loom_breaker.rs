@@ -145,3 +145,39 @@ fn loom_a_stale_outcome_never_flips_a_newer_state() {
         assert_eq!(breaker.state(), CircuitState::Closed);
     });
 }
+
+/// The rejection fast path reads the state word, then the open deadline,
+/// with no CAS: it must never pair an open state with a deadline older than
+/// the one written for it. An earlier trip left a long deadline behind
+/// (10 s); a failure trips the breaker again for 1 s while another thread
+/// asks. A rejection says 1 s, never 10 s, and the new trip is not taken
+/// for a wait already over. (Seeded bug: publishing the open state before
+/// writing its deadline fails this model.)
+#[test]
+fn loom_a_fast_rejection_sees_the_deadline_of_its_open_state() {
+    loom::model(|| {
+        let transitions = StdArc::new(AtomicUsize::new(0));
+        let breaker = breaker(1, &transitions);
+        breaker.open_for(Duration::from_secs(10));
+        breaker.reset();
+        let (other, start) = (breaker.clone(), Start::new());
+        let line = start.clone();
+        let handle = thread::spawn(move || {
+            line.cross();
+            if let Ok(permit) = other.try_acquire() {
+                permit.failure();
+            }
+        });
+        start.cross();
+        match breaker.try_acquire() {
+            // Admitted while still closed: dropped, so ignored.
+            Ok(permit) => drop(permit),
+            Err(rejected) => {
+                assert_eq!(rejected.state(), CircuitState::Open);
+                assert_eq!(rejected.retry_after(), Some(Duration::from_secs(1)));
+            }
+        }
+        handle.join().unwrap();
+        assert_eq!(breaker.state(), CircuitState::Open);
+    });
+}
