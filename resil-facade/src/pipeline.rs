@@ -24,8 +24,9 @@
 //!    ends the call; with [`retry_rejected`](PipelineBuilder::retry_rejected)
 //!    it is retried only when the breaker says when it may admit again
 //!    (its `retry_after`), no sooner than that (the retry after is the floor
-//!    of the next delay), and only within the retry policy's attempts,
-//!    budget and deadline and the total timeout.
+//!    of the next delay, however long: the policy's `max_hint` caps
+//!    servers' hints, not the breaker's), and only within the retry
+//!    policy's attempts, budget and deadline and the total timeout.
 //! 5. **attempt timeout** — a limit on each attempt
 //!    ([`Cause::AttemptTimeout`]); an attempt that runs past it is dropped,
 //!    counted as a failure by the breaker, and retried like a failure.

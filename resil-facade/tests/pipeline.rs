@@ -453,3 +453,51 @@ fn a_seed_fixes_the_jitter_of_a_calls_delays() {
     assert_eq!(waited(1), waited(1));
     assert_ne!(waited(1), waited(2));
 }
+
+#[test]
+fn a_breaker_wait_longer_than_max_hint_is_still_waited_out() {
+    // Found in review: the breaker's retry_after went through the hint
+    // path, whose max_hint (60s by default) cut a 120s wait in half, so the
+    // retry was rejected again.
+    let clock = ManualClock::new();
+    let breaker = CircuitBreaker::builder()
+        .consecutive_failures(2)
+        .wait(Duration::from_secs(120))
+        .half_open_permits(1)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let retry = Retry::builder()
+        .backoff(
+            Backoff::constant(Duration::from_millis(100))
+                .build()
+                .unwrap(),
+        )
+        .max_attempts(4)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let pipeline = Pipeline::builder()
+        .retry(retry)
+        .breaker(breaker.clone())
+        .retry_rejected(true)
+        .build()
+        .unwrap();
+    let calls = Cell::new(0);
+    let answer = run_virtual(
+        &clock,
+        pipeline
+            .call(async |_| {
+                calls.set(calls.get() + 1);
+                if calls.get() <= 2 {
+                    Err("down")
+                } else {
+                    Ok("up")
+                }
+            })
+            .run(&clock),
+    );
+    assert_eq!(answer, Ok("up"));
+    assert_eq!(elapsed(&clock), Duration::from_millis(120_100));
+    assert_eq!(breaker.metrics().rejected, 1);
+}

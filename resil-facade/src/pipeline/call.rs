@@ -167,8 +167,17 @@ where
                 )
                 .await;
                 let (outcome, hint) = (retry_outcome(settings, &result), retry_hint(&result));
+                // The breaker's own wait is a floor the policy's `max_hint`
+                // (a guard against servers' hints) must not cut: retrying
+                // before it would only be rejected again.
+                let reopens = match &result {
+                    Err(AttemptError::Rejected(rejected)) => rejected.retry_after(),
+                    _ => None,
+                };
                 match retry.settle(&mut progress, result, outcome, hint) {
-                    Next::Retry(delay) => sleeper.sleep(delay).await,
+                    Next::Retry(delay) => {
+                        sleeper.sleep(delay.max(reopens.unwrap_or_default())).await
+                    }
                     Next::Done(result) => break result,
                 };
             }
