@@ -15,8 +15,9 @@
 //!
 //! Costs: the response future is boxed (one allocation per call: the
 //! pipeline's run is an `async fn`), and each attempt sends a clone of the
-//! request (`Req: Clone`; for requests that are not, stack the single
-//! layers, whose [`RetryLayer`](super::RetryLayer) takes a copier).
+//! request (`Req: Clone`, as `http::Request<B>` is when its body is, e.g.
+//! `Full<Bytes>`; for requests that are not, stack the single layers,
+//! whose [`RetryLayer`](super::RetryLayer) takes a copier).
 
 use core::fmt;
 use core::future::{Future, poll_fn};
@@ -255,9 +256,26 @@ impl<Svc: fmt::Debug, S: fmt::Debug, R: fmt::Debug, K: fmt::Debug, Z, P, Cl, H> 
     }
 }
 
-/// The response future of a [`PipelineService`]: boxed (see the
-/// [module docs](self)).
-pub type PipelineFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, PipelineError<E>>> + Send>>;
+/// The response future of a [`PipelineService`]: one call through the
+/// pipeline, boxed (see the [module docs](self)).
+#[must_use = "futures do nothing unless polled"]
+pub struct PipelineFuture<T, E> {
+    future: Pin<Box<dyn Future<Output = Result<T, PipelineError<E>>> + Send>>,
+}
+
+impl<T, E> Future for PipelineFuture<T, E> {
+    type Output = Result<T, PipelineError<E>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.future.as_mut().poll(cx)
+    }
+}
+
+impl<T, E> fmt::Debug for PipelineFuture<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PipelineFuture").finish_non_exhaustive()
+    }
+}
 
 impl<Svc, Req, S, R, K, Z, P, Cl, H> Service<Req> for PipelineService<Svc, S, R, K, Z, P, Cl, H>
 where
@@ -295,7 +313,7 @@ where
         let sleeper = layer.sleeper.clone();
         let (classify, hint) = (layer.classify.clone(), layer.hint.clone());
         let inner = self.inner.clone();
-        Box::pin(async move {
+        let future = Box::pin(async move {
             pipeline
                 .call(move |_attempt| {
                     // Each attempt owns its service clone and its request,
@@ -311,6 +329,7 @@ where
                 .hint(move |result: &Result<_, _>| hint.hint(result))
                 .run(&sleeper)
                 .await
-        })
+        });
+        PipelineFuture { future }
     }
 }
