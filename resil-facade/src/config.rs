@@ -100,13 +100,17 @@ pub use duration::{DurationError, parse_duration};
 pub use error::InvalidConfig;
 
 #[cfg(feature = "shed")]
-pub use algorithm::{AnyLimit, LimitAlgorithm};
+pub use algorithm::LimitAlgorithm;
 #[cfg(feature = "breaker")]
 pub use breaker::{BreakerConfig, FailureRate, SlowCallsConfig, WaitConfig, WindowConfig};
 #[cfg(feature = "retry")]
-pub use budget::{AnyBudget, BudgetConfig};
+pub use budget::BudgetConfig;
 #[cfg(feature = "shed")]
 pub use limit::{CodelConfig, LimitConfig, ReserveConfig};
+#[cfg(feature = "retry")]
+pub use resil_retry::AnyBudget;
+#[cfg(feature = "shed")]
+pub use resil_shed::AnyLimit;
 #[cfg(feature = "retry")]
 pub use retry::RetryConfig;
 #[cfg(feature = "shed")]

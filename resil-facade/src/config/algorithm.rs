@@ -1,14 +1,11 @@
 //! A concurrency-limit algorithm as written in a file, and the limit it
 //! makes.
 //!
-//! Why an enum of limits ([`AnyLimit`])? A
-//! [`ConcurrencyLimit`](resil_shed::ConcurrencyLimit) is generic over its
-//! [`Limit`], and the trait is not dyn-compatible (it has an associated
-//! constant), so a limit chosen at run time is an enum of the four, as the
-//! `resil_shed::limit` docs suggest.
+//! A file chooses the algorithm at run time, so it builds resil-shed's
+//! [`AnyLimit`]: one type for the four, whichever the file names.
 
 use resil_core::ConfigError;
-use resil_shed::{Aimd, Fixed, Gradient2, Limit, Sample, Vegas};
+use resil_shed::{Aimd, AnyLimit, Fixed, Gradient2, Vegas};
 use serde::Deserialize;
 
 use core::time::Duration;
@@ -217,46 +214,6 @@ impl LimitAlgorithm {
         match self {
             LimitAlgorithm::Fixed { .. } => "limit",
             _ => "initial",
-        }
-    }
-}
-
-/// One of the limits a file can choose, as one type: a [`Limit`] for
-/// [`ConcurrencyLimit`](resil_shed::ConcurrencyLimit).
-///
-/// [`ADAPTIVE`](Limit::ADAPTIVE) is a constant of the type, so it is `true`
-/// here even when the file chose a fixed limit: the limiter then measures
-/// each call's latency for a limit that ignores it. Where that cost
-/// matters, build `ConcurrencyLimit::builder(Fixed)` in code.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub enum AnyLimit {
-    /// A [`Fixed`] limit.
-    Fixed(Fixed),
-    /// An [`Aimd`] limit.
-    Aimd(Aimd),
-    /// A [`Gradient2`] limit.
-    Gradient2(Gradient2),
-    /// A [`Vegas`] limit.
-    Vegas(Vegas),
-}
-
-impl Limit for AnyLimit {
-    fn limit(&self) -> u32 {
-        match self {
-            AnyLimit::Fixed(limit) => limit.limit(),
-            AnyLimit::Aimd(limit) => limit.limit(),
-            AnyLimit::Gradient2(limit) => limit.limit(),
-            AnyLimit::Vegas(limit) => limit.limit(),
-        }
-    }
-
-    fn update(&mut self, sample: &Sample) -> u32 {
-        match self {
-            AnyLimit::Fixed(limit) => limit.update(sample),
-            AnyLimit::Aimd(limit) => limit.update(sample),
-            AnyLimit::Gradient2(limit) => limit.update(sample),
-            AnyLimit::Vegas(limit) => limit.update(sample),
         }
     }
 }

@@ -1,14 +1,13 @@
 //! A retry budget as written in a file, and the budget it makes.
 //!
-//! Why an enum of budgets ([`AnyBudget`])? A [`Retry`](resil_retry::Retry)
-//! is generic over its budget, but a file chooses the kind of budget at run
-//! time. One small enum implementing [`Budget`] keeps the policy's type the
-//! same whichever the file names, at the cost of one branch per call.
+//! A file chooses the kind of budget at run time, so it builds
+//! resil-retry's [`AnyBudget`]: one type whichever the file names, at the
+//! cost of one branch per call.
 
 use core::time::Duration;
 
-use resil_core::{Clock, ConfigError, Outcome, SystemClock};
-use resil_retry::{Budget, RatioBudget, TokenBucket};
+use resil_core::{Clock, ConfigError};
+use resil_retry::{AnyBudget, RatioBudget, TokenBucket};
 use serde::Deserialize;
 
 use super::duration::field;
@@ -94,48 +93,6 @@ impl BudgetConfig {
                 max_tokens,
                 token_ratio,
             } => TokenBucket::new(max_tokens, token_ratio).map(AnyBudget::TokenBucket),
-        }
-    }
-}
-
-/// One of the budgets a file can choose, as one type: a
-/// [`Budget`] for [`Retry`](resil_retry::Retry).
-///
-/// Share it between policies through an `Arc` (`Arc<AnyBudget<C>>` is a
-/// budget too).
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum AnyBudget<C = SystemClock> {
-    /// No budget: every retry the policy allows goes ahead.
-    Unlimited,
-    /// A [`RatioBudget`].
-    Ratio(RatioBudget<C>),
-    /// A [`TokenBucket`].
-    TokenBucket(TokenBucket),
-}
-
-impl<C: Clock> Budget for AnyBudget<C> {
-    fn deposit(&self) {
-        match self {
-            AnyBudget::Unlimited => {}
-            AnyBudget::Ratio(budget) => budget.deposit(),
-            AnyBudget::TokenBucket(budget) => budget.deposit(),
-        }
-    }
-
-    fn withdraw(&self) -> bool {
-        match self {
-            AnyBudget::Unlimited => true,
-            AnyBudget::Ratio(budget) => budget.withdraw(),
-            AnyBudget::TokenBucket(budget) => budget.withdraw(),
-        }
-    }
-
-    fn record(&self, outcome: Outcome) {
-        match self {
-            AnyBudget::Unlimited => {}
-            AnyBudget::Ratio(budget) => budget.record(outcome),
-            AnyBudget::TokenBucket(budget) => budget.record(outcome),
         }
     }
 }
