@@ -18,10 +18,19 @@ fn assert_send<T: Send>(_: &T) {}
 async fn a_call_waits_on_tokios_sleep_and_can_be_spawned() {
     let clock = TokioClock::new();
     let pipeline = Pipeline::builder()
-        .shed(ConcurrencyLimit::builder(Fixed::try_from(4).unwrap()).clock(clock).build().unwrap())
+        .shed(
+            ConcurrencyLimit::builder(Fixed::try_from(4).unwrap())
+                .clock(clock)
+                .build()
+                .unwrap(),
+        )
         .retry(
             Retry::builder()
-                .backoff(Backoff::constant(Duration::from_millis(250)).build().unwrap())
+                .backoff(
+                    Backoff::constant(Duration::from_millis(250))
+                        .build()
+                        .unwrap(),
+                )
                 .max_attempts(3)
                 .clock(clock)
                 .build()
@@ -42,7 +51,11 @@ async fn a_call_waits_on_tokios_sleep_and_can_be_spawned() {
             pipeline
                 .call(async move |attempt| {
                     calls.fetch_add(1, Ordering::SeqCst);
-                    if attempt < 3 { Err("busy") } else { Ok(attempt) }
+                    if attempt < 3 {
+                        Err("busy")
+                    } else {
+                        Ok(attempt)
+                    }
                 })
                 .run(&tokio::time::sleep)
                 .await
