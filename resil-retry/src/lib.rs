@@ -143,9 +143,9 @@ mod state;
 mod tests;
 
 pub use attempts::{Attempts, Decision};
-pub use budget::{Budget, NoBudget};
 #[cfg(feature = "std")]
 pub use budget::{AnyBudget, RatioBudget, RatioBudgetBuilder, TokenBucket};
+pub use budget::{Budget, NoBudget};
 pub use call::{Async, Blocking, Call, Operation};
 pub use classify::RetryIf;
 pub use config::{DefaultClock, NoClock, Retry, RetryBuilder};
