@@ -11,7 +11,13 @@
 //! service, after the shed permit and the breaker's admission — so no
 //! permit is held for an idle connection, an open breaker refuses without
 //! touching the inner service, and a service that never becomes ready runs
-//! into the attempt timeout like a slow call.
+//! into the attempt timeout like a slow call. A readiness error is that
+//! attempt's error: the classifier sees it like an error from `call`, so
+//! by default the breaker counts it and the policy retries it, on a fresh
+//! clone of the service (as tower's retry does; a service whose clones
+//! share a broken connection fails again and the budget ends it). Classify
+//! it as [`Outcome::Ignored`](resil_core::Outcome::Ignored) to end the call
+//! on it instead.
 //!
 //! Costs: the response future is boxed (one allocation per call: the
 //! pipeline's run is an `async fn`), and each attempt sends a clone of the
