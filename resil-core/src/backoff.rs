@@ -16,6 +16,7 @@
 //! `max_delay`. A jittered delay never exceeds `max_delay`, and a
 //! sub-millisecond base is kept to the nanosecond.
 
+mod cursor;
 mod delays;
 mod growth;
 mod jitter;

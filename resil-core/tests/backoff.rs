@@ -773,3 +773,26 @@ proptest! {
         prop_assert_eq!(drawn, again);
     }
 }
+
+proptest! {
+    /// The iterator steps its nominal delay and draws in `u64` where the
+    /// values fit; `jittered_delay` recomputes from the index in `u128`.
+    /// Both must give the very same delays, across 2^64 ns too.
+    #[test]
+    fn the_iterator_matches_jittered_delay_for_every_configuration(
+        growth in growth(),
+        base in duration(),
+        cap in option::of(duration()),
+        mode in jitter(),
+        seed in any::<u64>(),
+    ) {
+        let backoff = configure(growth, base, cap, mode);
+        let mut rng = SplitMix64::new(seed);
+        let mut previous = backoff.base();
+        let mut delays = backoff.iter_seeded(seed);
+        for index in 0..100 {
+            previous = backoff.jittered_delay(index, previous, &mut rng);
+            prop_assert_eq!(delays.next(), Some(previous), "item {}", index);
+        }
+    }
+}

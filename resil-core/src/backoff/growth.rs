@@ -12,9 +12,9 @@ pub(super) enum Growth {
     Linear {
         step: u128,
     },
-    /// A whole-number factor, multiplied exactly.
+    /// A whole-number factor (below 2^64), multiplied exactly.
     ExponentialInt {
-        factor: u128,
+        factor: u64,
     },
     /// Any other factor (finite, ≥ 1), multiplied in `f64`.
     ExponentialFloat {
@@ -30,9 +30,7 @@ impl Growth {
         // is not in `core`; the saturating cast round-trips only whole numbers.)
         let whole = factor as u64;
         if factor < 18_446_744_073_709_551_616.0 && whole as f64 == factor {
-            Growth::ExponentialInt {
-                factor: whole.into(),
-            }
+            Growth::ExponentialInt { factor: whole }
         } else {
             Growth::ExponentialFloat { factor }
         }
@@ -43,7 +41,7 @@ impl Growth {
         let delay = match self {
             Growth::Constant => base,
             Growth::Linear { step } => step.saturating_mul(index.into()).saturating_add(base),
-            Growth::ExponentialInt { factor } => pow_int(factor, index, max)
+            Growth::ExponentialInt { factor } => pow_int(factor.into(), index, max)
                 .and_then(|scale| base.checked_mul(scale))
                 .unwrap_or(max),
             Growth::ExponentialFloat { factor } => exponential_float(base, factor, index, max),
@@ -116,7 +114,18 @@ fn fibonacci(base: u128, index: u32, max: u128) -> u128 {
 }
 
 /// `nanos` as a `Duration`; values beyond `Duration::MAX` saturate.
+#[inline]
 pub(super) fn to_duration(nanos: u128) -> Duration {
+    // Below 2^64 (584 years) the division by 10^9 is a 64-bit one, which
+    // compiles to a multiplication; `u128` division is a library call.
+    match u64::try_from(nanos) {
+        Ok(nanos) => Duration::from_nanos(nanos),
+        Err(_) => to_duration_wide(nanos),
+    }
+}
+
+#[cold]
+fn to_duration_wide(nanos: u128) -> Duration {
     const NANOS_PER_SEC: u128 = 1_000_000_000;
     if nanos >= Duration::MAX.as_nanos() {
         return Duration::MAX;

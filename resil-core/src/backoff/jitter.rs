@@ -43,6 +43,7 @@ pub enum Jitter {
 impl Jitter {
     /// The jittered delay for nominal `delay` with `base ≤ delay ≤ max`, all
     /// in nanoseconds.
+    #[inline]
     pub(super) fn apply<R: RngCore + ?Sized>(
         self,
         delay: u128,
@@ -64,25 +65,63 @@ impl Jitter {
             }
         }
     }
+
+    /// [`apply`](Self::apply) in `u64`, for a nominal `delay` below 2^64 ns
+    /// (584 years): the same draws and the same result, without carrying
+    /// `u128`s through the hot path. `None` for decorrelated jitter, whose
+    /// range depends on more than the nominal delay.
+    #[inline]
+    pub(super) fn apply_narrow<R: RngCore + ?Sized>(self, delay: u64, rng: &mut R) -> Option<u64> {
+        match self {
+            Jitter::None => Some(delay),
+            Jitter::Full => Some(uniform_u64(rng, delay)),
+            Jitter::Equal => {
+                let half = delay / 2;
+                Some(half + uniform_u64(rng, delay - half))
+            }
+            Jitter::Decorrelated => None,
+        }
+    }
 }
 
 /// Uniform in `[low, high]`, `low ≤ high`, by masked rejection: draw the
 /// bits the span needs, retry if above it (fewer than two draws on average).
+///
+/// A span below 2^64 takes one 64-bit draw per try and is computed in
+/// `u64`; a wider one takes two draws per try (high bits first).
+#[inline]
 fn uniform<R: RngCore + ?Sized>(rng: &mut R, low: u128, high: u128) -> u128 {
     let span = high - low;
-    if span == 0 {
-        return low;
+    match u64::try_from(span) {
+        Ok(span) => low + u128::from(uniform_u64(rng, span)),
+        Err(_) => low + uniform_wide(rng, span),
     }
+}
+
+/// Uniform in `[0, span]`; no draw for a zero span.
+#[inline]
+fn uniform_u64<R: RngCore + ?Sized>(rng: &mut R, span: u64) -> u64 {
+    if span == 0 {
+        return 0;
+    }
+    let mask = u64::MAX >> span.leading_zeros();
+    loop {
+        let offset = rng.next_u64() & mask;
+        if offset <= span {
+            return offset;
+        }
+    }
+}
+
+/// Uniform in `[0, span]` for `span ≥ 2^64`.
+#[cold]
+fn uniform_wide<R: RngCore + ?Sized>(rng: &mut R, span: u128) -> u128 {
     let mask = u128::MAX >> span.leading_zeros();
     loop {
-        let bits = if mask <= u64::MAX.into() {
-            u128::from(rng.next_u64())
-        } else {
-            u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64())
-        };
+        let bits = u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64());
         let offset = bits & mask;
         if offset <= span {
-            return low + offset;
+            return offset;
         }
     }
 }
