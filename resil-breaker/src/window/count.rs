@@ -102,6 +102,7 @@ use core::fmt;
 
 use super::{Sample, Tally, Totals};
 use crate::loom::{AtomicU32, AtomicU64, Ordering};
+use crate::padded::Padded;
 
 /// The totals word: 18-bit counters and a 10-bit generation tag.
 type Counts = Tally<18>;
@@ -117,15 +118,22 @@ const SLOW: u32 = 1 << 2;
 pub(crate) struct CountWindow {
     /// The ring, one outcome per slot (see the module docs for the bits).
     slots: Box<[AtomicU32]>,
+    /// The period (low 32 bits) and generation (high 32 bits).
+    current: AtomicU64,
+    /// The words every record writes, on lines of their own (`padded.rs`):
+    /// `current`, read by every record, stays shared by every core.
+    hot: Padded<Hot>,
+    /// `slots.len()`.
+    size: u32,
+}
+
+/// The two words a record writes.
+struct Hot {
     /// Records ever placed: the next one goes to `cursor % size`. A `u64`
     /// never wraps (at a record a nanosecond, it would take 584 years).
     cursor: AtomicU64,
-    /// The period (low 32 bits) and generation (high 32 bits).
-    current: AtomicU64,
     /// The running totals of the current generation, tagged with its low bits.
     totals: AtomicU64,
-    /// `slots.len()`.
-    size: u32,
 }
 
 impl CountWindow {
@@ -134,9 +142,11 @@ impl CountWindow {
         let size = size.max(1);
         CountWindow {
             slots: (0..size).map(|_| AtomicU32::new(0)).collect(),
-            cursor: AtomicU64::new(0),
             current: AtomicU64::new(pack_current(0, 0)),
-            totals: AtomicU64::new(Counts::empty(0).0),
+            hot: Padded(Hot {
+                cursor: AtomicU64::new(0),
+                totals: AtomicU64::new(Counts::empty(0).0),
+            }),
             size,
         }
     }
@@ -154,7 +164,7 @@ impl CountWindow {
             return self.totals(); // A reset has begun since step 1.
         };
         // 3. Publish, evicting the slot's previous outcome.
-        let slot = self.cursor.fetch_add(1, Ordering::Relaxed) % u64::from(self.size);
+        let slot = self.hot.cursor.fetch_add(1, Ordering::Relaxed) % u64::from(self.size);
         let new = slot_word(generation, sample);
         let old = self.slots[slot as usize].swap(new, Ordering::AcqRel);
         // 4. Uncount the evicted outcome if it is counted in the generation now current.
@@ -177,13 +187,13 @@ impl CountWindow {
     /// holds no failure and no slow call (see "A success into a healthy
     /// window" in the module docs). One load.
     pub(crate) fn healthy(&self) -> bool {
-        let counts = Counts::from_bits(self.totals.load(Ordering::Acquire));
+        let counts = Counts::from_bits(self.hot.totals.load(Ordering::Acquire));
         counts.calls() >= u64::from(self.size) && counts.failures() == 0 && counts.slow() == 0
     }
 
     /// The totals now: one load.
     pub(crate) fn totals(&self) -> Totals {
-        Counts::from_bits(self.totals.load(Ordering::Acquire)).totals(self.size.into())
+        Counts::from_bits(self.hot.totals.load(Ordering::Acquire)).totals(self.size.into())
     }
 
     /// Empties the window and starts `period`.
@@ -205,12 +215,13 @@ impl CountWindow {
             // The totals first, then `current`: if these totals were
             // installed by a later reset, its move of `current` is visible
             // below and this reset steps aside.
-            let totals = self.totals.load(Ordering::Acquire);
+            let totals = self.hot.totals.load(Ordering::Acquire);
             let (_, latest) = unpack_current(self.current.load(Ordering::Acquire));
             if latest != generation {
                 return; // A later reset owns the totals.
             }
             if self
+                .hot
                 .totals
                 .compare_exchange(totals, empty, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
@@ -224,17 +235,19 @@ impl CountWindow {
     /// `None` (and no change) once they are not.
     fn update(&self, generation: u32, change: impl Fn(Counts) -> Counts) -> Option<Counts> {
         let tag = Counts::empty(generation.into()).tag();
-        let mut word = self.totals.load(Ordering::Acquire);
+        let mut word = self.hot.totals.load(Ordering::Acquire);
         loop {
             let counts = Counts::from_bits(word);
             if counts.tag() != tag {
                 return None;
             }
             let next = change(counts);
-            match self
-                .totals
-                .compare_exchange(word, next.0, Ordering::AcqRel, Ordering::Acquire)
-            {
+            match self.hot.totals.compare_exchange(
+                word,
+                next.0,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
                 Ok(_) => return Some(next),
                 Err(actual) => word = actual,
             }
@@ -261,7 +274,7 @@ impl CountWindow {
     /// The totals exactly as stored, before clamping.
     #[cfg(test)]
     pub(crate) fn raw_totals(&self) -> Totals {
-        Counts::from_bits(self.totals.load(Ordering::Acquire)).totals(u64::MAX)
+        Counts::from_bits(self.hot.totals.load(Ordering::Acquire)).totals(u64::MAX)
     }
 }
 
@@ -439,7 +452,7 @@ mod tests {
     fn reads_clamp_an_overcount_to_the_window() {
         let window = CountWindow::new(2);
         // What a reader may see while records are in flight: counted, not yet published.
-        window.totals.store(
+        window.hot.totals.store(
             Counts::empty(0)
                 .plus(Counts::one(FAILED))
                 .plus(Counts::one(FAILED))

@@ -117,6 +117,7 @@ use resil_core::Instant;
 
 use super::{Sample, Tally, Totals};
 use crate::loom::{AtomicU64, Ordering};
+use crate::padded::Padded;
 
 /// Counters of 20 bits, and a 4-bit tag: bit 0 the phase, bits 1 to 3 the
 /// generation's low bits.
@@ -140,8 +141,9 @@ pub(crate) struct TimeWindow {
     head: AtomicU64,
     /// The period (low 32 bits) and generation (high 32 bits).
     current: AtomicU64,
-    /// The running totals (an untagged [`Counts`]).
-    totals: AtomicU64,
+    /// The running totals (an untagged [`Counts`]), written by every record:
+    /// on lines of their own (`padded.rs`), away from the words records read.
+    totals: Padded<AtomicU64>,
 }
 
 /// One bucket width of outcomes.
@@ -168,7 +170,7 @@ impl TimeWindow {
             width: (nanos / u64::from(buckets)).max(1),
             head: AtomicU64::new(0),
             current: AtomicU64::new(pack_current(0, 0)),
-            totals: AtomicU64::new(Counts::empty(0).0),
+            totals: Padded(AtomicU64::new(Counts::empty(0).0)),
         }
     }
 
