@@ -142,6 +142,7 @@ impl<C: Clock, L: Listener> CircuitBreaker<C, L> {
     ///
     /// [`Rejected`] when the breaker is open, forced open, or half-open with
     /// every trial permit taken.
+    #[inline]
     pub fn try_acquire(&self) -> Result<crate::Permit<'_, C, L>, Rejected> {
         let ticket = self.shared.acquire()?;
         Ok(crate::Permit::new(self, ticket))
@@ -159,6 +160,7 @@ impl<C: Clock, L: Listener> CircuitBreaker<C, L> {
         Ok(crate::OwnedPermit::new(self.clone(), ticket))
     }
 
+    #[inline]
     pub(crate) fn finish(&self, ticket: Ticket, outcome: Outcome) {
         self.shared.finish(ticket, outcome);
     }
@@ -268,6 +270,7 @@ impl<C: Clock, L: Listener> Shared<C, L> {
         Rejected::new(state, retry_after)
     }
 
+    #[inline]
     fn finish(&self, ticket: Ticket, outcome: Outcome) {
         if !ticket.counts {
             return;
