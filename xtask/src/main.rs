@@ -13,6 +13,7 @@ mod demo;
 mod deny;
 mod features;
 mod loom;
+mod miri;
 mod msrv;
 mod step;
 mod stress;
@@ -41,6 +42,8 @@ tasks:
           (needs GitHub, so not in ci)
   features  every feature of every crate alone, and the facade's feature
           powerset, with cargo-hack (installs it)
+  miri    the unit tests of resil-core and the technique crates under Miri
+          (pinned nightly, installed with rustup)
   msrv    build the published crates with the declared rust-version
           (installs that toolchain with rustup)
   stress  the seeded limiter and breaker storms under more seeds and the
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         Some("deny") => deny::run(rest),
         Some("features") => features::run(),
         Some("msrv") => msrv::run(),
+        Some("miri") => miri::run(),
         Some("stress") => stress::run(),
         Some(other) => {
             eprintln!("error: unknown task `{other}`\n\n{USAGE}");

@@ -13,8 +13,6 @@
 //! not the tests: dev-dependencies (proptest, tokio, criterion) follow
 //! their own, newer minimums, and no user compiles our tests.
 
-use std::process::Command;
-
 use crate::step::{self, Failed};
 use crate::tool;
 use crate::workspace;
@@ -40,34 +38,18 @@ pub(crate) fn run() -> Result<(), Failed> {
     })?;
     let (version, packages) = found.ok_or(Failed)?;
     tool::ensure_toolchain(&version, &[])?;
-    let mut args: Vec<String> = ["run", &version, "cargo", "build"]
-        .into_iter()
-        .chain(["--target-dir", "target/msrv", "--all-features"])
+    let mut args: Vec<String> = ["build", "--target-dir", "target/msrv", "--all-features"]
         .map(str::to_owned)
-        .collect();
+        .to_vec();
     for package in &packages {
         args.extend(["-p".to_owned(), package.clone()]);
     }
-    // `rustup run`, not `$CARGO +toolchain`: `$CARGO` is the current
-    // toolchain's own binary, which does not understand `+toolchain`.
-    step::run_named(&format!("msrv: build with rust {version}"), || {
-        let status = Command::new("rustup")
-            .args(&args)
-            .env_remove("RUSTUP_TOOLCHAIN")
-            .env_remove("CARGO")
-            .env_remove("RUSTC")
-            .current_dir(&root)
-            .status()
-            .map_err(|err| format!("could not start rustup: {err}"))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "exited with {status}\n    reproduce from the workspace root with:\n    rustup {}",
-                args.join(" ")
-            ))
-        }
-    })?;
+    tool::cargo_with(
+        &format!("msrv: build with rust {version}"),
+        &version,
+        &args,
+        &[],
+    )?;
     Ok(())
 }
 

@@ -101,6 +101,45 @@ pub(crate) fn ensure_toolchain(toolchain: &str, components: &[&str]) -> Result<(
     Ok(())
 }
 
+/// Runs `cargo <args>` with `toolchain` (through `rustup run`, since
+/// `$CARGO` is the current toolchain's own binary and does not understand
+/// `+toolchain`) from the workspace root, as a step named `name`.
+///
+/// # Errors
+///
+/// Fails if cargo fails; the command to reproduce it has been printed.
+pub(crate) fn cargo_with(
+    name: &str,
+    toolchain: &str,
+    args: &[String],
+    env: &[(&str, &str)],
+) -> Result<(), Failed> {
+    step::run_named(name, || {
+        let status = Command::new("rustup")
+            .args(["run", toolchain, "cargo"])
+            .args(args)
+            .envs(env.iter().copied())
+            // Set by the outer cargo for the current toolchain; they would
+            // override the one `rustup run` selects.
+            .env_remove("RUSTUP_TOOLCHAIN")
+            .env_remove("CARGO")
+            .env_remove("RUSTC")
+            .current_dir(step::workspace_root())
+            .status()
+            .map_err(|err| format!("could not start rustup: {err}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            let env: String = env.iter().map(|(k, v)| format!("{k}='{v}' ")).collect();
+            Err(format!(
+                "exited with {status}\n    reproduce from the workspace root with:\n    {env}cargo +{toolchain} {}",
+                args.join(" ")
+            ))
+        }
+    })?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
