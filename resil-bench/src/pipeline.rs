@@ -2,7 +2,7 @@
 //! the price each request pays when nothing goes wrong.
 //!
 //! - resil: the facade's `Pipeline` with a `ConcurrencyLimit<Fixed>` of
-//!   [`LIMIT`](crate::shed::LIMIT), the retry row's policy (3 attempts,
+//!   [`LIMIT`], the retry row's policy (3 attempts,
 //!   exponential backoff with full jitter) and the count-window breaker of
 //!   the breaker rows; `call(..).priority(Critical).run(&no_sleep)`, polled
 //!   once. No timeouts: the peers have no runtime-free timeout to compare.
