@@ -12,6 +12,7 @@ mod ci;
 mod demo;
 mod deny;
 mod features;
+mod fuzz;
 mod loom;
 mod miri;
 mod msrv;
@@ -42,6 +43,8 @@ tasks:
           (needs GitHub, so not in ci)
   features  every feature of every crate alone, and the facade's feature
           powerset, with cargo-hack (installs it)
+  fuzz [secs]  run each cargo-fuzz target in fuzz/ for secs (default 60)
+          seconds (nightly and cargo-fuzz, installed if missing)
   miri    the unit tests of resil-core and the technique crates under Miri
           (pinned nightly, installed with rustup)
   msrv    build the published crates with the declared rust-version
@@ -58,7 +61,7 @@ fn main() -> ExitCode {
         None => (None, &[][..]),
     };
     // Only some tasks take arguments; the others refuse them.
-    let takes_args = matches!(task, Some("deny"));
+    let takes_args = matches!(task, Some("deny" | "fuzz"));
     if !takes_args && !rest.is_empty() {
         eprintln!("error: unexpected arguments after `{}`\n\n{USAGE}", args[0]);
         return ExitCode::from(2);
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         Some("features") => features::run(),
         Some("msrv") => msrv::run(),
         Some("miri") => miri::run(),
+        Some("fuzz") => fuzz::run(rest),
         Some("stress") => stress::run(),
         Some(other) => {
             eprintln!("error: unknown task `{other}`\n\n{USAGE}");

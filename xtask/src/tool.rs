@@ -39,6 +39,13 @@ pub(crate) const CARGO_HACK: Tool = Tool {
     subcommand: "hack",
 };
 
+/// cargo-fuzz, for `cargo xtask fuzz`.
+pub(crate) const CARGO_FUZZ: Tool = Tool {
+    krate: "cargo-fuzz",
+    version: "0.13.2",
+    subcommand: "fuzz",
+};
+
 /// Installs `tool` with `cargo install --locked` unless
 /// `cargo <subcommand> --version` already reports the pinned version.
 ///
