@@ -16,6 +16,7 @@ mod fuzz;
 mod loom;
 mod miri;
 mod msrv;
+mod mutants;
 mod step;
 mod stress;
 mod tidy;
@@ -47,6 +48,8 @@ tasks:
           seconds (nightly and cargo-fuzz, installed if missing)
   miri    the unit tests of resil-core and the technique crates under Miri
           (pinned nightly, installed with rustup)
+  mutants [crate...]  mutation testing (cargo-mutants, --jobs 1) of core
+          and the state machines, windows and limits; tens of minutes
   msrv    build the published crates with the declared rust-version
           (installs that toolchain with rustup)
   stress  the seeded limiter and breaker storms under more seeds and the
@@ -61,7 +64,7 @@ fn main() -> ExitCode {
         None => (None, &[][..]),
     };
     // Only some tasks take arguments; the others refuse them.
-    let takes_args = matches!(task, Some("deny" | "fuzz"));
+    let takes_args = matches!(task, Some("deny" | "fuzz" | "mutants"));
     if !takes_args && !rest.is_empty() {
         eprintln!("error: unexpected arguments after `{}`\n\n{USAGE}", args[0]);
         return ExitCode::from(2);
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Some("msrv") => msrv::run(),
         Some("miri") => miri::run(),
         Some("fuzz") => fuzz::run(rest),
+        Some("mutants") => mutants::run(rest),
         Some("stress") => stress::run(),
         Some(other) => {
             eprintln!("error: unknown task `{other}`\n\n{USAGE}");

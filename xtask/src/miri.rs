@@ -37,7 +37,10 @@ pub(crate) fn run() -> Result<(), Failed> {
     tool::ensure_toolchain(NIGHTLY, &["miri", "rust-src"])?;
     let env = [
         ("PROPTEST_CASES", "8"),
-        ("MIRIFLAGS", "-Zmiri-strict-provenance -Zmiri-disable-isolation"),
+        (
+            "MIRIFLAGS",
+            "-Zmiri-strict-provenance -Zmiri-disable-isolation",
+        ),
     ];
     for krate in CRATES {
         let args = [

@@ -46,6 +46,13 @@ pub(crate) const CARGO_FUZZ: Tool = Tool {
     subcommand: "fuzz",
 };
 
+/// cargo-mutants, for `cargo xtask mutants`.
+pub(crate) const CARGO_MUTANTS: Tool = Tool {
+    krate: "cargo-mutants",
+    version: "27.1.0",
+    subcommand: "mutants",
+};
+
 /// Installs `tool` with `cargo install --locked` unless
 /// `cargo <subcommand> --version` already reports the pinned version.
 ///

@@ -99,6 +99,18 @@ mod tests {
 
     use super::*;
 
+    /// Kills the `<<` → `>>` mutant in `with_limit` (cargo xtask mutants):
+    /// a new word carries its limit and no permits.
+    #[test]
+    fn a_new_word_carries_its_limit_and_nothing_else() {
+        for limit in [1, 2, 100, MAX_LIMIT] {
+            let word = Counts::with_limit(limit);
+            assert_eq!(word.limit(), limit);
+            assert_eq!(word.total(), 0);
+            assert_eq!(word.relimited(7).limit(), 7);
+        }
+    }
+
     fn counts(levels: [u32; LEVELS]) -> Counts {
         levels
             .iter()
