@@ -6,10 +6,9 @@
 //! The order puts the fast, most often failing checks first.
 
 use core::time::Duration;
-use std::process::Command;
 
 use crate::step::{self, Failed, Step};
-use crate::{deny, features, loom, msrv, tidy};
+use crate::{deny, features, loom, msrv, tidy, tool};
 
 /// A crate that must build without `std`.
 struct NoStd {
@@ -137,21 +136,7 @@ const NO_STD_TARGETS: &[&str] = &["thumbv6m-none-eabi", "thumbv7em-none-eabihf"]
 /// the host and for each of [`NO_STD_TARGETS`] (installed here with rustup,
 /// so a fresh machine needs nothing done by hand).
 fn no_std() -> Result<(), Failed> {
-    step::run_named("no_std targets", || {
-        let status = Command::new("rustup")
-            .args(["target", "add"])
-            .args(NO_STD_TARGETS)
-            .status()
-            .map_err(|err| format!("could not start rustup: {err}"))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "`rustup target add {}` exited with {status}",
-                NO_STD_TARGETS.join(" ")
-            ))
-        }
-    })?;
+    tool::ensure_targets(NO_STD_TARGETS)?;
     let targets = std::iter::once(None).chain(NO_STD_TARGETS.iter().map(Some));
     for target in targets {
         let on = target.map_or_else(String::new, |t| format!(" --target {t}"));

@@ -95,20 +95,46 @@ fn reports_version(line: &str, version: &str) -> bool {
 ///
 /// Fails if rustup cannot install it; the failure has been printed.
 pub(crate) fn ensure_toolchain(toolchain: &str, components: &[&str]) -> Result<(), Failed> {
-    step::run_named(&format!("toolchain {toolchain}"), || {
-        let mut command = Command::new("rustup");
-        command.args(["toolchain", "install", toolchain, "--profile", "minimal"]);
-        for component in components {
-            command.args(["--component", component]);
-        }
-        let status = command
+    let mut args = vec![toolchain, "--profile", "minimal"];
+    for component in components {
+        args.extend(["--component", component]);
+    }
+    rustup(
+        &format!("toolchain {toolchain}"),
+        &["toolchain", "install"],
+        &args,
+    )
+}
+
+/// Adds `targets` to the current toolchain through rustup (a no-op for a
+/// target it already has).
+///
+/// # Errors
+///
+/// Fails if rustup cannot add them; the failure has been printed.
+pub(crate) fn ensure_targets(targets: &[&str]) -> Result<(), Failed> {
+    rustup(
+        &format!("targets {}", targets.join(" ")),
+        &["target", "add"],
+        targets,
+    )
+}
+
+/// Runs `rustup <command> <args>` as a step named `name`.
+fn rustup(name: &str, command: &[&str], args: &[&str]) -> Result<(), Failed> {
+    step::run_named(name, || {
+        let status = Command::new("rustup")
+            .args(command)
+            .args(args)
             .status()
             .map_err(|err| format!("could not start rustup: {err}"))?;
         if status.success() {
             Ok(())
         } else {
             Err(format!(
-                "`rustup toolchain install {toolchain}` exited with {status}"
+                "`rustup {} {}` exited with {status}",
+                command.join(" "),
+                args.join(" ")
             ))
         }
     })?;
