@@ -69,8 +69,11 @@
 //! # The workspace
 //!
 //! `resil-sim` sits on top of `resil-core`, `resil-retry`, `resil-breaker`
-//! and `resil-shed`; it is not published. [`Stack`] is where it will switch
-//! to the `resil` facade's pipeline.
+//! and `resil-shed`; it is not published. [`Stack`] composes them itself
+//! rather than through the `resil` facade's `Pipeline`: the SRE throttle
+//! has no place in the pipeline, and the adaptive limit here learns from a
+//! different classification than the breaker and the retry policy (the
+//! module docs of `stack.rs` say more).
 
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
