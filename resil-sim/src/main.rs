@@ -70,7 +70,6 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Args, SimError> {
 /// wall-clock time (virtual time is what the run measures; this is only
 /// for the person waiting).
 struct Progress {
-    #[allow(clippy::disallowed_methods)] // reason: a wall-clock progress line, not a measurement
     started: std::time::Instant,
     shown: bool,
     /// The percentage last printed: the line is rewritten only when it
