@@ -76,30 +76,6 @@ fn loom_count_concurrent_records_sum_exactly() {
     });
 }
 
-/// A window full of successes: a success racing a failure may see it
-/// healthy and skip recording (the breaker's fast path), but the failure
-/// always lands and counts, and the ring agrees with the totals.
-#[test]
-fn loom_count_success_skipping_a_healthy_window_never_hides_a_failure() {
-    loom::model(|| {
-        let window = Arc::new(CountWindow::new(2));
-        window.record(0, OK);
-        window.record(0, OK);
-        let start = Start::new();
-        let (other, line) = (Arc::clone(&window), start.clone());
-        let recorder = thread::spawn(move || {
-            line.cross();
-            assert_sane(other.record(0, FAILED), 2);
-        });
-        start.cross();
-        if !window.healthy() {
-            assert_sane(window.record(0, OK), 2);
-        }
-        recorder.join().unwrap();
-        assert_at_rest(&window, totals(2, 1, 0));
-    });
-}
-
 /// Three records into a window of two (two of them on one slot), read
 /// while they race: the window ends with two outcomes that the ring holds,
 /// and no read reports more calls than slots or a rate above 1.
