@@ -70,13 +70,6 @@ impl Listener for Transitions {
     }
 }
 
-fn seed() -> u64 {
-    std::env::var("RESIL_STRESS_SEED")
-        .ok()
-        .and_then(|seed| seed.parse().ok())
-        .unwrap_or(0xB4EA_4E45)
-}
-
 /// One task's share of the storm.
 async fn worker(breaker: Breaker, clock: ManualClock, tally: Arc<Tally>, seed: u64, ops: u64) {
     let mut rng = SplitMix64::new(seed);
@@ -192,18 +185,9 @@ type Breaker = CircuitBreaker<ManualClock, Arc<Transitions>>;
 
 #[test]
 fn a_storm_of_calls_abandons_and_panics_balances_the_books() {
-    let seed = seed();
-    eprintln!("stress seed: {seed} (rerun with RESIL_STRESS_SEED={seed})");
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let deliberate = info
-            .payload()
-            .downcast_ref::<&str>()
-            .is_some_and(|message| message.starts_with("stress: deliberate"));
-        if !deliberate {
-            default_hook(info);
-        }
-    }));
+    let seed = resil_testkit::stress_seed(0xB4EA_4E45);
+    // The deliberate panics are expected; keep the output readable.
+    let quiet = resil_testkit::quiet_panics("stress: deliberate");
 
     let clock = ManualClock::new();
     let transitions = Arc::new(Transitions::default());
@@ -239,7 +223,7 @@ fn a_storm_of_calls_abandons_and_panics_balances_the_books() {
         }
     });
     drop(runtime);
-    let _ = std::panic::take_hook();
+    drop(quiet);
 
     let count = |counter: &AtomicU64| counter.load(Ordering::SeqCst);
     let admitted = count(&tally.admitted);

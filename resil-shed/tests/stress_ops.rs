@@ -60,13 +60,6 @@ struct Tally {
     cancelled: AtomicU64,
 }
 
-fn seed() -> u64 {
-    std::env::var("RESIL_STRESS_SEED")
-        .ok()
-        .and_then(|seed| seed.parse().ok())
-        .unwrap_or(0x5EED_5EED)
-}
-
 /// Holds `permit` across `yields` scheduling points, counting it as held,
 /// then releases it one of three ways (`how`).
 async fn hold(
@@ -185,19 +178,9 @@ async fn drive(clock: ManualClock, stop: Arc<AtomicBool>, seed: u64) {
 
 #[test]
 fn a_storm_of_acquires_cancellations_and_panics_leaks_no_permit() {
-    let seed = seed();
-    eprintln!("stress seed: {seed} (rerun with RESIL_STRESS_SEED={seed})");
+    let seed = resil_testkit::stress_seed(0x5EED_5EED);
     // The deliberate panics are expected; keep the output readable.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let deliberate = info
-            .payload()
-            .downcast_ref::<&str>()
-            .is_some_and(|message| message.starts_with("stress: deliberate"));
-        if !deliberate {
-            default_hook(info);
-        }
-    }));
+    let quiet = resil_testkit::quiet_panics("stress: deliberate");
 
     let clock = ManualClock::new();
     let limiter: Limiter = ConcurrencyLimit::builder(Fixed::try_from(LIMIT).unwrap())
@@ -237,7 +220,7 @@ fn a_storm_of_acquires_cancellations_and_panics_leaks_no_permit() {
         driver.await.unwrap();
     });
     drop(runtime);
-    let _ = std::panic::take_hook();
+    drop(quiet);
 
     let count = |counter: &AtomicU64| counter.load(Ordering::SeqCst);
     let admitted = count(&tally.admitted);

@@ -203,6 +203,46 @@ impl resil_core::Clock for TokioClock {
     }
 }
 
+/// The seed of a seeded stress test: `RESIL_STRESS_SEED` if it is set to a
+/// number, `default` otherwise. Printed, so that a failing run can be
+/// replayed.
+pub fn stress_seed(default: u64) -> u64 {
+    let seed = std::env::var("RESIL_STRESS_SEED")
+        .ok()
+        .and_then(|seed| seed.parse().ok())
+        .unwrap_or(default);
+    eprintln!("stress seed: {seed} (rerun with RESIL_STRESS_SEED={seed})");
+    seed
+}
+
+/// Silences panics whose message starts with `prefix` (a test's deliberate
+/// ones) until the guard is dropped; every other panic is reported as
+/// usual. Dropping the guard restores the default hook.
+pub fn quiet_panics(prefix: &'static str) -> QuietPanics {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let deliberate = info
+            .payload()
+            .downcast_ref::<&str>()
+            .is_some_and(|message| message.starts_with(prefix));
+        if !deliberate {
+            default_hook(info);
+        }
+    }));
+    QuietPanics(())
+}
+
+/// The guard of [`quiet_panics`].
+#[derive(Debug)]
+#[must_use = "panics are quiet only while the guard lives"]
+pub struct QuietPanics(());
+
+impl Drop for QuietPanics {
+    fn drop(&mut self) {
+        let _ = std::panic::take_hook();
+    }
+}
+
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
