@@ -463,7 +463,13 @@ mod tests {
         assert_eq!(window.totals(), totals(2, 2, 0));
     }
 
+    // 100,010 records: about 3 minutes under Miri, for arithmetic the
+    // normal test run checks in full; nothing here Miri checks better.
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "100,010 records take ~3 min under Miri; plain arithmetic"
+    )]
     fn the_largest_window_fits_its_counters() {
         assert!(u64::from(crate::window::MAX_COUNT_WINDOW) < Counts::MAX);
         let window = CountWindow::new(crate::window::MAX_COUNT_WINDOW);
@@ -480,11 +486,13 @@ mod tests {
     #[test]
     fn threads_recording_at_once_keep_the_totals_exact() {
         let window = Arc::new(CountWindow::new(16));
+        // Miri checks the races on far fewer rounds (20,000 took minutes).
+        let rounds: u32 = if cfg!(miri) { 200 } else { 20_000 };
         let recorders: Vec<_> = (0..4)
             .map(|t| {
                 let window = Arc::clone(&window);
                 std::thread::spawn(move || {
-                    for i in 0..20_000u32 {
+                    for i in 0..rounds {
                         let sample = Sample {
                             failure: (i + t) % 3 == 0,
                             slow: (i * 7 + t) % 5 == 0,
@@ -496,7 +504,7 @@ mod tests {
                 })
             })
             .collect();
-        for _ in 0..20_000 {
+        for _ in 0..rounds {
             let now = window.totals();
             assert!(now.failures <= now.calls && now.slow <= now.calls && now.calls <= 16);
         }
@@ -511,11 +519,17 @@ mod tests {
     #[test]
     fn threads_recording_across_resets_keep_the_totals_exact() {
         let window = Arc::new(CountWindow::new(8));
+        // Miri checks the races on far fewer rounds (20,000 took minutes).
+        let (rounds, resets): (u32, u32) = if cfg!(miri) {
+            (200, 50)
+        } else {
+            (20_000, 1_000)
+        };
         let recorders: Vec<_> = (0..3)
             .map(|t| {
                 let window = Arc::clone(&window);
                 std::thread::spawn(move || {
-                    for i in 0..20_000u32 {
+                    for i in 0..rounds {
                         let (period, _) = unpack_current(window.current.load(Ordering::Relaxed));
                         window.record(
                             period,
@@ -529,7 +543,7 @@ mod tests {
             })
             .collect();
         // Fewer than 1,024 resets: the 10-bit tag cannot come round (see Limits).
-        for period in 1..=1_000 {
+        for period in 1..=resets {
             window.reset(period);
         }
         for recorder in recorders {
@@ -589,7 +603,9 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
+        // 512 cases normally; a few under Miri, where each case takes
+        // seconds (PROPTEST_CASES does not override an explicit count).
+        #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 512 }))]
 
         #[test]
         fn agrees_with_a_queue_of_the_last_outcomes(
