@@ -300,8 +300,9 @@ fn the_wait_mode_queues_inside_the_response_future() {
         for n in 1..=3 {
             calls.push(service.ready().await.unwrap().call(n));
         }
-        // No permit is taken until the futures are polled.
-        assert_eq!(limiter.in_flight(), 0);
+        // The first took the free permit in `call` (as in refuse mode); the
+        // others queue when first polled.
+        assert_eq!((limiter.in_flight(), limiter.waiting()), (1, 0));
         let (a, b, c) = {
             let mut calls = calls.into_iter();
             let (a, b, c) = (
@@ -431,6 +432,50 @@ fn the_refuse_mode_allocates_nothing_per_call() {
     });
     assert!(matches!(results.0, Poll::Ready(Ok(200))));
     assert_eq!(allocations, 0);
+}
+
+#[test]
+fn the_wait_mode_allocates_only_to_queue() {
+    let clock = ManualClock::new();
+    let limiter = ConcurrencyLimit::builder(Fixed::try_from(1).unwrap())
+        .max_queue(4)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let echo = Echo {
+        calls: Arc::new(Mutex::new(Vec::with_capacity(16))),
+    };
+    let mut service = ShedLayer::new(limiter.clone(), priority)
+        .wait(clock.clone())
+        .layer(echo);
+    let mut cx = Context::from_waker(Waker::noop());
+    for _ in 0..4 {
+        let _ = service.poll_ready(&mut cx);
+        let _ = core::pin::pin!(service.call(critical(200))).poll(&mut cx);
+    }
+    // A free permit: called at once, nothing allocated.
+    let (admitted, allocations) = allocations_during(|| {
+        assert!(service.poll_ready(&mut cx).is_ready());
+        core::pin::pin!(service.call(critical(200))).poll(&mut cx)
+    });
+    assert!(matches!(admitted, Poll::Ready(Ok(200))));
+    assert_eq!(allocations, 0);
+    // No free permit: this request queues, and that allocates.
+    let held = limiter.try_acquire(Priority::CriticalPlus).unwrap();
+    let (queued, allocations) = allocations_during(|| {
+        let mut future = Box::pin(service.call(critical(200)));
+        let pending = future.as_mut().poll(&mut cx).is_pending();
+        (pending, future)
+    });
+    assert!(queued.0);
+    assert!(allocations >= 1);
+    drop(held);
+    let mut future = queued.1;
+    assert!(matches!(
+        future.as_mut().poll(&mut cx),
+        Poll::Ready(Ok(200))
+    ));
+    assert_eq!(limiter.in_flight(), 0);
 }
 
 #[test]

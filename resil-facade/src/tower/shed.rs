@@ -21,10 +21,10 @@
 //!   the limiter's `max_wait`. The inner service must be `Clone`: the
 //!   service that was polled ready moves into the response future (a clone
 //!   stays behind for the next request), and is called once the permit is
-//!   granted. Its readiness is held while it waits. This mode allocates one
-//!   box per call: `ConcurrencyLimit::acquire` is an `async fn`, whose
-//!   future cannot be named, and asking for a permit without queueing
-//!   first would report a shed that then does not happen.
+//!   granted. Its readiness is held while it waits. A request that finds a
+//!   permit free allocates nothing (`ConcurrencyLimit::acquire_now`, which
+//!   refuses silently); one that has to queue allocates one box for the
+//!   wait (`ConcurrencyLimit::acquire` is an `async fn`).
 
 use core::fmt;
 use core::future::Future;
@@ -354,22 +354,18 @@ where
 
 impl<S, Req, Lim, C, Li, P, K, Z> Service<Req> for ShedService<S, Lim, C, Li, P, K, Wait<Z>>
 where
-    S: Service<Req> + Clone + Send + 'static,
-    S::Future: Send,
-    S::Response: 'static,
-    S::Error: 'static,
-    Req: Send + 'static,
+    S: Service<Req> + Clone,
     Lim: Limit + Send + 'static,
     C: Clock + 'static,
-    Li: Listener + Send + Sync + 'static,
+    Li: Listener + 'static,
     P: PriorityOf<Req>,
-    K: Classify<S::Response, S::Error> + Clone + Send + 'static,
+    K: Classify<S::Response, S::Error> + Clone,
     Z: Sleeper + Clone + Send + Sync + 'static,
     Z::Sleep: Send,
 {
     type Response = S::Response;
     type Error = ShedError<S::Error>;
-    type Future = WaitFuture<S::Response, S::Error>;
+    type Future = WaitFuture<S, Req, Lim, C, Li, K>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx).map_err(ShedError::Inner)
@@ -377,19 +373,32 @@ where
 
     fn call(&mut self, request: Req) -> Self::Future {
         let priority = self.priority.priority_of(&request);
-        // The service polled ready goes with the request; its clone stays.
+        let classify = self.classify.clone();
+        // A permit free now: call at once, nothing allocated.
+        if let Some(permit) = self.limiter.acquire_now(priority) {
+            return WaitFuture {
+                state: WaitState::Running {
+                    future: ShedFuture {
+                        kind: Kind::Running {
+                            future: self.inner.call(request),
+                            permit: Some(permit),
+                            classify,
+                        },
+                    },
+                },
+            };
+        }
+        // Queue: the service polled ready goes with the request (its clone
+        // stays for the next one) and is called once a permit is granted.
         let clone = self.inner.clone();
-        let mut inner = core::mem::replace(&mut self.inner, clone);
+        let inner = core::mem::replace(&mut self.inner, clone);
         let limiter = self.limiter.clone();
         let sleeper = self.mode.sleeper.clone();
-        let classify = self.classify.clone();
         WaitFuture {
-            future: Box::pin(async move {
-                let permit = limiter.acquire(&sleeper, priority).await?;
-                let result = inner.call(request).await;
-                permit.record(classify.classify(&result));
-                result.map_err(ShedError::Inner)
-            }),
+            state: WaitState::Queued {
+                acquire: Box::pin(async move { limiter.acquire(&sleeper, priority).await }),
+                call: Some((inner, request, classify)),
+            },
         }
     }
 }
@@ -461,24 +470,99 @@ impl<F, Lim: Limit, C: Clock, Li: Listener, K> fmt::Debug for ShedFuture<F, Lim,
     }
 }
 
-/// The response future of a [`ShedService`] in [`Wait`] mode: waits for a
-/// permit, then calls the inner service. Boxed: one allocation per call
-/// (see the [module docs](self)).
-#[must_use = "futures do nothing unless polled"]
-pub struct WaitFuture<T, E> {
-    future: Pin<Box<dyn Future<Output = Result<T, ShedError<E>>> + Send>>,
-}
+/// A permit being waited for, boxed (`ConcurrencyLimit::acquire` is an
+/// `async fn`).
+type Acquire<Lim, C, Li> = Pin<Box<dyn Future<Output = Result<Permit<Lim, C, Li>, Shed>> + Send>>;
 
-impl<T, E> Future for WaitFuture<T, E> {
-    type Output = Result<T, ShedError<E>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.future.as_mut().poll(cx)
+pin_project_lite::pin_project! {
+    /// The response future of a [`ShedService`] in [`Wait`] mode: the inner
+    /// call holding its permit, after waiting for the permit in the
+    /// limiter's queue if none was free (the wait is boxed: one allocation,
+    /// only for a request that has to queue).
+    #[must_use = "futures do nothing unless polled"]
+    pub struct WaitFuture<S, Req, Lim, C, Li, K>
+    where
+        S: Service<Req>,
+        Lim: Limit,
+        C: Clock,
+        Li: Listener,
+    {
+        #[pin]
+        state: WaitState<S, Req, Lim, C, Li, K>,
     }
 }
 
-impl<T, E> fmt::Debug for WaitFuture<T, E> {
+pin_project_lite::pin_project! {
+    #[project = WaitProj]
+    enum WaitState<S, Req, Lim, C, Li, K>
+    where
+        S: Service<Req>,
+        Lim: Limit,
+        C: Clock,
+        Li: Listener,
+    {
+        Queued {
+            acquire: Acquire<Lim, C, Li>,
+            // What to call once the permit comes: taken exactly once.
+            call: Option<(S, Req, K)>,
+        },
+        Running {
+            #[pin]
+            future: ShedFuture<S::Future, Lim, C, Li, K>,
+        },
+    }
+}
+
+impl<S, Req, Lim, C, Li, K> Future for WaitFuture<S, Req, Lim, C, Li, K>
+where
+    S: Service<Req>,
+    Lim: Limit,
+    C: Clock,
+    Li: Listener,
+    K: Classify<S::Response, S::Error>,
+{
+    type Output = Result<S::Response, ShedError<S::Error>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.project().state;
+        loop {
+            match state.as_mut().project() {
+                WaitProj::Running { future } => return future.poll(cx),
+                WaitProj::Queued { acquire, call } => {
+                    let granted = core::task::ready!(acquire.as_mut().poll(cx));
+                    let kind = match (granted, call.take()) {
+                        (Ok(permit), Some((mut inner, request, classify))) => Kind::Running {
+                            future: inner.call(request),
+                            permit: Some(permit),
+                            classify,
+                        },
+                        (Err(shed), _) => Kind::Shed { shed: Some(shed) },
+                        // Polled again after it completed: it never will again.
+                        (Ok(_), None) => return Poll::Pending,
+                    };
+                    state.set(WaitState::Running {
+                        future: ShedFuture { kind },
+                    });
+                }
+            }
+        }
+    }
+}
+
+impl<S, Req, Lim, C, Li, K> fmt::Debug for WaitFuture<S, Req, Lim, C, Li, K>
+where
+    S: Service<Req>,
+    Lim: Limit,
+    C: Clock,
+    Li: Listener,
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WaitFuture").finish_non_exhaustive()
+        let state = match &self.state {
+            WaitState::Queued { .. } => "queued",
+            WaitState::Running { .. } => "running",
+        };
+        f.debug_struct("WaitFuture")
+            .field("state", &state)
+            .finish_non_exhaustive()
     }
 }
