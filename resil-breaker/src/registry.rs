@@ -8,7 +8,14 @@
 //! for again) — and refuses to grow only while every breaker is open within
 //! its wait, half-open or forced open. An evicted breaker's window is lost;
 //! clones already handed out keep working but are no longer the key's.
+//!
+//! Keys are kept in order of last use as well as by key, so a use and an
+//! eviction cost O(log n): a registry fed a million distinct keys through
+//! a capacity of ten thousand does not rescan the ten thousand each time.
+//! Only breakers that cannot be evicted (open within their wait,
+//! half-open, forced open) are stepped over, oldest first.
 
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::hash::Hash;
 use std::collections::HashMap;
@@ -46,7 +53,10 @@ pub struct BreakerRegistry<K, C: Clock + Clone, L: Listener + Clone> {
 
 #[derive(Debug)]
 struct Entries<K, C, L> {
+    /// Each key's breaker and the stamp of its last use.
     by_key: HashMap<K, (CircuitBreaker<C, L>, u64)>,
+    /// The keys by the stamp of their last use, oldest first.
+    by_use: BTreeMap<u64, K>,
     /// A use counter: the entry with the smallest stamp was used longest ago.
     clock: u64,
 }
@@ -79,6 +89,7 @@ where
             capacity,
             entries: Mutex::new(Entries {
                 by_key: HashMap::new(),
+                by_use: BTreeMap::new(),
                 clock: 0,
             }),
         })
@@ -91,23 +102,33 @@ where
     /// [`RegistryFull`] if `key` is new, the registry holds `capacity`
     /// breakers and none of them is idle (see the module docs).
     pub fn get(&self, key: K) -> Result<CircuitBreaker<C, L>, RegistryFull> {
-        let mut entries = self.lock();
-        entries.clock += 1;
-        let stamp = entries.clock;
-        if let Some((breaker, used)) = entries.by_key.get_mut(&key) {
+        let mut guard = self.lock();
+        let Entries {
+            by_key,
+            by_use,
+            clock,
+        } = &mut *guard;
+        *clock += 1;
+        let stamp = *clock;
+        if let Some((breaker, used)) = by_key.get_mut(&key) {
+            by_use.remove(used);
             *used = stamp;
+            by_use.insert(stamp, key);
             return Ok(breaker.clone());
         }
-        if entries.by_key.len() >= self.capacity {
-            let victim = entries
-                .by_key
+        if by_key.len() >= self.capacity {
+            let idle = |key: &K| {
+                by_key
+                    .get(key)
+                    .is_some_and(|(breaker, _)| breaker.is_idle())
+            };
+            let victim = by_use
                 .iter()
-                .filter(|(_, (breaker, _))| breaker.is_idle())
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(key, _)| key.clone());
-            match victim {
+                .find(|(_, key)| idle(key))
+                .map(|(&used, _)| used);
+            match victim.and_then(|used| by_use.remove(&used)) {
                 Some(victim) => {
-                    entries.by_key.remove(&victim);
+                    by_key.remove(&victim);
                 }
                 None => {
                     return Err(RegistryFull {
@@ -125,13 +146,17 @@ where
                 });
             }
         };
-        entries.by_key.insert(key, (breaker.clone(), stamp));
+        by_use.insert(stamp, key.clone());
+        by_key.insert(key, (breaker.clone(), stamp));
         Ok(breaker)
     }
 
     /// Removes `key`'s breaker; clones already handed out keep working.
     pub fn remove(&self, key: &K) -> Option<CircuitBreaker<C, L>> {
-        self.lock().by_key.remove(key).map(|(breaker, _)| breaker)
+        let mut entries = self.lock();
+        let (breaker, used) = entries.by_key.remove(key)?;
+        entries.by_use.remove(&used);
+        Some(breaker)
     }
 
     /// The keys and their breakers' states.
