@@ -305,6 +305,33 @@ mod tests {
         }
     }
 
+    /// The fast paths read the packed word without unpacking: they must
+    /// agree with `unpack` for every kind, with trial counts set (a
+    /// half-open word has bits above the generation).
+    #[test]
+    fn fast_path_reads_agree_with_unpacking() {
+        for kind in KINDS {
+            for generation in [0, 1, 0b1010_1010, (1 << 21) - 1] {
+                let state = State {
+                    kind,
+                    generation,
+                    issued: 1023,
+                    succeeded: 5,
+                    failed: 1,
+                    slow: 1023,
+                };
+                let word = state.pack();
+                let closed = (kind == CircuitState::Closed).then_some(generation);
+                assert_eq!(State::closed_generation(word), closed, "{state:?}");
+                assert_eq!(
+                    State::is_open(word),
+                    kind == CircuitState::Open,
+                    "{state:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn generations_wrap_instead_of_overflowing() {
         let last = State::new(CircuitState::Closed, (1 << 21) - 1);
@@ -397,6 +424,28 @@ mod tests {
         };
         state = record_trial(state, 1, Trial::Success { slow: true }).unwrap();
         state = record_trial(state, 1, Trial::Success { slow: true }).unwrap();
+        assert_eq!(
+            verdict(state, &c),
+            Some(Verdict::Reopen(Cause::SlowCallRate))
+        );
+    }
+
+    /// A slow failure counts as slow too: with only the slow-call rate
+    /// configured, one slow failure in two trials reopens at 50%.
+    #[test]
+    fn slow_failed_trials_count_as_slow() {
+        let c = Config {
+            failure_rate: None,
+            slow_call_rate: Some(0.5),
+            ..config(2)
+        };
+        let mut state = State {
+            issued: 2,
+            ..State::new(CircuitState::HalfOpen, 1)
+        };
+        state = record_trial(state, 1, Trial::Failure { slow: true }).unwrap();
+        assert_eq!((state.failed, state.slow), (1, 1));
+        state = record_trial(state, 1, Trial::Success { slow: false }).unwrap();
         assert_eq!(
             verdict(state, &c),
             Some(Verdict::Reopen(Cause::SlowCallRate))
