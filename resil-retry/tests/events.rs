@@ -5,9 +5,12 @@
 
 mod support;
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use resil_core::{Backoff, EventKind, ManualClock, StopReason, listener_fn};
+use resil_core::{
+    Backoff, Clock, EventKind, Instant, ManualClock, Outcome, StopReason, listener_fn,
+};
 use resil_retry::Retry;
 use resil_testkit::run_virtual;
 
@@ -269,4 +272,47 @@ fn listeners_compose_and_a_policy_can_share_one_through_a_reference() {
     let sources: Vec<_> = first.take().into_iter().map(|s| s.source).collect();
     assert_eq!(sources, ["a", "a", "b", "b"]);
     assert_eq!(second.take().len(), 4);
+}
+
+/// An error the classifier calls a success ends the call at once, and with
+/// one attempt made there is no retry to report: no `RetrySucceeded`.
+#[test]
+fn an_error_classified_as_a_success_at_once_reports_nothing() {
+    let clock = ManualClock::new();
+    let log = EventLog::new();
+    let retry = Retry::builder()
+        .clock(clock.clone())
+        .listener(listener_fn(|event| log.push(event)))
+        .build()
+        .unwrap();
+    let answer = retry
+        .call_blocking(|_| Err::<(), _>("not found"))
+        .classify(|_: &Result<(), &str>| Outcome::Success)
+        .run(&clock);
+    let error = answer.unwrap_err();
+    assert_eq!((error.attempts(), *error.error()), (1, "not found"));
+    assert_eq!(log.take(), []);
+}
+
+/// Without a deadline, a first-attempt success reads no clock at all: the
+/// clock is read only once an attempt fails (the common path stays cheap).
+#[test]
+fn a_first_attempt_success_reads_no_clock() {
+    struct Counting(ManualClock, AtomicU32);
+    impl Clock for Counting {
+        fn now(&self) -> Instant {
+            self.1.fetch_add(1, Ordering::Relaxed);
+            self.0.now()
+        }
+    }
+    let clock = Counting(ManualClock::new(), AtomicU32::new(0));
+    let retry = Retry::builder().clock(&clock).build().unwrap();
+    assert_eq!(retry.run_blocking(&clock.0, |_| Ok::<_, ()>(1)), Ok(1));
+    assert_eq!(clock.1.load(Ordering::Relaxed), 0);
+    // A failure does read it.
+    let _ = retry.run_blocking(
+        &clock.0,
+        |attempt| if attempt < 2 { Err(()) } else { Ok(2) },
+    );
+    assert!(clock.1.load(Ordering::Relaxed) > 0);
 }
