@@ -14,14 +14,16 @@
 //!
 //! The words written on every call of some kind (the failure run, the
 //! rejection count) sit on cache lines of their own, apart from the state
-//! word and the deadline that every call reads (see `padded.rs`). They
-//! share one: failures are counted while closed, rejections while open.
+//! word and the deadline that every call reads (see `padded.rs`); the
+//! rejection count is also striped over a few lines (`striped.rs`), so
+//! threads rejecting at once do not share one.
 
 use resil_core::{CircuitState, Instant};
 
 use crate::loom::{AtomicBool, AtomicU32, AtomicU64, Ordering, spin};
 use crate::padded::Padded;
 use crate::state::State;
+use crate::striped::Striped;
 
 #[derive(Debug)]
 pub(crate) struct Cell {
@@ -39,6 +41,8 @@ pub(crate) struct Cell {
     seed: AtomicU64,
     /// The words written per call, on lines of their own.
     counters: Padded<Counters>,
+    /// Calls rejected, ever: striped, as every rejection writes it.
+    rejected: Striped,
 }
 
 #[derive(Debug)]
@@ -47,8 +51,6 @@ struct Counters {
     /// generation (high 32 bits) so that a stale outcome cannot touch the run
     /// of a newer period, however it races the transition.
     consecutive_failures: AtomicU64,
-    /// Calls rejected, ever.
-    rejected: AtomicU64,
 }
 
 impl Cell {
@@ -62,8 +64,8 @@ impl Cell {
             seed: AtomicU64::new(seed),
             counters: Padded(Counters {
                 consecutive_failures: AtomicU64::new(0),
-                rejected: AtomicU64::new(0),
             }),
+            rejected: Striped::default(),
         }
     }
 
@@ -156,11 +158,11 @@ impl Cell {
 
     #[inline]
     pub(crate) fn count_rejection(&self) {
-        self.counters.rejected.fetch_add(1, Ordering::Relaxed);
+        self.rejected.increment();
     }
 
     pub(crate) fn rejected(&self) -> u64 {
-        self.counters.rejected.load(Ordering::Relaxed)
+        self.rejected.sum()
     }
 }
 

@@ -125,6 +125,7 @@ mod permit;
 #[cfg(feature = "std")]
 mod registry;
 mod state;
+mod striped;
 mod window;
 
 #[cfg(test)]
