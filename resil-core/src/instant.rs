@@ -153,6 +153,28 @@ mod tests {
         assert_eq!(u.as_nanos(), 15);
     }
 
+    /// One nanosecond past `u64::MAX` must not wrap to a small duration:
+    /// `2^64 ns` saturates (or is `None`), `u64::MAX ns` is still exact.
+    #[test]
+    fn durations_at_the_edge_of_u64_nanoseconds() {
+        let edge = Duration::from_nanos(u64::MAX);
+        let past = edge + Duration::from_nanos(1);
+        assert_eq!(Instant::ZERO.checked_add(edge), Some(Instant::MAX));
+        assert_eq!(Instant::ZERO.checked_add(past), None);
+        assert_eq!(Instant::ZERO + past, Instant::MAX);
+        assert_eq!(Instant::MAX - past, Instant::ZERO);
+        assert_eq!(
+            Instant::from_nanos(10) - Duration::from_nanos(3),
+            Instant::from_nanos(7)
+        );
+    }
+
+    #[test]
+    fn debug_shows_the_duration_since_the_origin() {
+        let t = Instant::from_nanos(1_500_000_000);
+        assert_eq!(alloc::format!("{t:?}"), "Instant(1.5s)");
+    }
+
     #[test]
     fn checked_add_reports_overflow() {
         let t = Instant::from_nanos(10);

@@ -796,3 +796,68 @@ proptest! {
         }
     }
 }
+
+/// Debug shows durations, and `max_delay` only when there is a cap.
+#[test]
+fn debug_shows_the_cap_only_when_there_is_one() {
+    let capped = Backoff::constant(ms(100))
+        .max_delay(ms(500))
+        .build()
+        .unwrap();
+    let shown = format!("{capped:?}");
+    assert!(shown.starts_with("Backoff {"), "{shown}");
+    assert!(
+        shown.contains("base: 100ms") && shown.contains("max_delay: 500ms"),
+        "{shown}"
+    );
+    let uncapped = Backoff::exponential(ms(100), 2.0)
+        .max_delay(Duration::MAX)
+        .build()
+        .unwrap();
+    assert!(
+        !format!("{uncapped:?}").contains("max_delay"),
+        "{uncapped:?}"
+    );
+}
+
+/// `set_previous` (a server's hint replaced the drawn delay) moves the
+/// range decorrelated jitter draws the next delay from: up to 3× the delay
+/// actually waited.
+#[test]
+fn decorrelated_jitter_grows_from_the_delay_set_as_previous() {
+    let backoff = Backoff::decorrelated(ms(1))
+        .max_delay(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let mut longest = Duration::ZERO;
+    for seed in 0..32 {
+        let mut delays = backoff.iter_seeded(seed);
+        delays.set_previous(Duration::from_secs(10));
+        let delay = delays.next().unwrap();
+        assert!(
+            delay >= ms(1) && delay <= Duration::from_secs(30),
+            "{delay:?}"
+        );
+        longest = longest.max(delay);
+    }
+    // Without the hint the range would end at 3 ms.
+    assert!(longest > Duration::from_secs(1), "{longest:?}");
+}
+
+/// Iterators seeded by `Backoff::iter` on threads that start together do
+/// not jitter alike: each thread's seed stream is keyed from fresh entropy,
+/// not from a fixed starting state.
+#[test]
+fn fresh_threads_draw_different_jitter() {
+    let backoff = Backoff::constant(Duration::from_secs(1))
+        .jitter(Jitter::Full)
+        .build()
+        .unwrap();
+    let draws: Vec<Vec<Duration>> = (0..2)
+        .map(|_| std::thread::spawn(move || backoff.iter().take(8).collect()))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|thread| thread.join().unwrap())
+        .collect();
+    assert_ne!(draws[0], draws[1]);
+}

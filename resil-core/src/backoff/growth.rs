@@ -161,6 +161,32 @@ mod tests {
         assert_eq!(g.nominal(100_000, 2, MAX), 225_000);
     }
 
+    /// Whole factors below 2^64 multiply exactly in integers: 3^40 is
+    /// above 2^53, where `f64` would round it. 2^64 itself is a float.
+    #[test]
+    fn whole_factors_multiply_in_integers() {
+        assert_eq!(
+            Growth::exponential(2.0),
+            Growth::ExponentialInt { factor: 2 }
+        );
+        let g = Growth::exponential(3.0);
+        assert_eq!(g.nominal(1, 40, MAX), 3u128.pow(40));
+        let two_to_the_64 = 18_446_744_073_709_551_616.0;
+        let g = Growth::exponential(two_to_the_64);
+        assert!(matches!(g, Growth::ExponentialFloat { .. }), "{g:?}");
+        assert_eq!(g.nominal(1, 1, MAX), 1 << 64);
+    }
+
+    /// A float delay a hair under `max` is truncated, not rounded up to
+    /// `max`: 11 × (15/11 in f64) is 14.999999999999998.
+    #[test]
+    fn float_exponential_truncates_just_below_the_cap() {
+        let g = Growth::ExponentialFloat {
+            factor: 15.0 / 11.0,
+        };
+        assert_eq!(g.nominal(11, 1, 15), 14);
+    }
+
     #[test]
     fn float_exponential_saturates_on_huge_factors() {
         let g = Growth::exponential(1e300);

@@ -95,6 +95,16 @@ mod tests {
     }
 
     #[test]
+    fn next_u32_is_the_high_half_of_next_u64() {
+        let mut a = SplitMix64::new(1_234_567);
+        let mut b = SplitMix64::new(1_234_567);
+        for _ in 0..4 {
+            let wide = SplitMix64::next_u64(&mut a);
+            assert_eq!(RngCore::next_u32(&mut b), (wide >> 32) as u32);
+        }
+    }
+
+    #[test]
     fn fill_bytes_handles_partial_chunks() {
         let mut a = SplitMix64::new(9);
         let mut bytes = [0u8; 11];
