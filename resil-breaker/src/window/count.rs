@@ -463,6 +463,43 @@ mod tests {
         assert_eq!(window.totals(), totals(2, 2, 0));
     }
 
+    /// `healthy` (the breaker's skip for a plain success) holds exactly
+    /// when the window is full and holds no failure and no slow call.
+    #[test]
+    fn healthy_means_full_and_clean() {
+        let window = CountWindow::new(3);
+        assert!(!window.healthy(), "empty");
+        window.record(0, OK);
+        window.record(0, OK);
+        assert!(!window.healthy(), "not full");
+        window.record(0, OK);
+        assert!(window.healthy(), "full of successes");
+        window.record(0, FAILED);
+        assert!(!window.healthy(), "a failure");
+        for _ in 0..3 {
+            window.record(0, OK);
+        }
+        assert!(window.healthy(), "the failure evicted");
+        window.record(0, SLOW);
+        assert!(!window.healthy(), "a slow call");
+        window.reset(1);
+        assert!(!window.healthy(), "reset: empty again");
+    }
+
+    #[test]
+    fn debug_shows_size_period_generation_and_totals() {
+        let window = CountWindow::new(3);
+        window.record(0, FAILED);
+        window.reset(7);
+        window.record(7, OK);
+        let shown = alloc::format!("{window:?}");
+        assert!(
+            shown.starts_with("CountWindow { size: 3, period: 7, generation: 1, totals: "),
+            "{shown}"
+        );
+        assert!(shown.contains("calls: 1, failures: 0"), "{shown}");
+    }
+
     // 100,010 records: about 3 minutes under Miri, for arithmetic the
     // normal test run checks in full; nothing here Miri checks better.
     #[test]

@@ -675,6 +675,31 @@ mod tests {
     }
 
     #[test]
+    fn debug_shows_the_shape_and_position() {
+        let window = TimeWindow::new(Duration::from_secs(10), 5);
+        window.reset(4);
+        window.record(4, OK, at(3.0));
+        let shown = alloc::format!("{window:?}");
+        assert!(
+            shown.starts_with(
+                "TimeWindow { buckets: 5, width: 2s, head: 1, period: 4, generation: 1"
+            ),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn the_end_of_time_fits_a_stamp_with_one_nanosecond_bucket() {
+        // One bucket of 1 ns: the lap is the epoch itself, so the last
+        // epoch must leave room for the stamp's phase bit.
+        let window = TimeWindow::new(Duration::from_nanos(1), 1);
+        assert_eq!(window.record(0, OK, Instant::MAX), totals(1, 0, 0));
+        assert_eq!(window.record(0, FAILED, Instant::MAX), totals(2, 1, 0));
+        assert_eq!(window.totals(Instant::MAX), totals(2, 1, 0));
+        assert_consistent(&window);
+    }
+
+    #[test]
     fn the_end_of_time_is_an_ordinary_epoch() {
         let window = TimeWindow::new(Duration::from_nanos(3), 3);
         window.record(0, FAILED, Instant::ZERO);
