@@ -8,7 +8,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use resil::breaker::CircuitBreaker;
 use resil::core::{Backoff, Clock, ManualClock, Outcome, Sleeper, StopReason};
-use resil::pipeline::{Cause, Off, Pipeline, PipelineBuilder, Stage};
+use resil::pipeline::{
+    BreakerStage, Cause, Off, Pipeline, PipelineBuilder, PipelineError, RetryStage, ShedStage,
+    Stage,
+};
 use resil::retry::Retry;
 use resil::shed::{ConcurrencyLimit, Fixed, Priority};
 use resil_core::CircuitState;
@@ -57,6 +60,31 @@ fn stack(
     (builder, limiter, breaker)
 }
 
+/// Runs one call that answers `answer` on every attempt; returns how many
+/// attempts ran and the call's result.
+fn run_counting<S, R, K, E: Clone>(
+    pipeline: &Pipeline<S, R, K>,
+    clock: &ManualClock,
+    answer: Result<(), E>,
+) -> (u32, Result<(), PipelineError<E>>)
+where
+    S: ShedStage,
+    R: RetryStage,
+    K: BreakerStage,
+{
+    let calls = Cell::new(0);
+    let result = run_virtual(
+        clock,
+        pipeline
+            .call(async |_| {
+                calls.set(calls.get() + 1);
+                answer.clone()
+            })
+            .run(clock),
+    );
+    (calls.get(), result)
+}
+
 fn elapsed(clock: &ManualClock) -> Duration {
     clock.now().since_origin()
 }
@@ -66,20 +94,11 @@ fn breaker_counts_each_attempt_and_its_rejection_ends_the_call() {
     let clock = ManualClock::new();
     let (builder, limiter, breaker) = stack(&clock, 10, 5);
     let pipeline = builder.build().unwrap();
-    let calls = Cell::new(0);
-    let err = run_virtual(
-        &clock,
-        pipeline
-            .call(async |_| {
-                calls.set(calls.get() + 1);
-                Err::<(), _>("down")
-            })
-            .run(&clock),
-    )
-    .unwrap_err();
+    let (calls, result) = run_counting(&pipeline, &clock, Err("down"));
+    let err = result.unwrap_err();
     // Two failed attempts opened the breaker; the third was refused and not
     // retried, though the policy allowed five.
-    assert_eq!(calls.get(), 2);
+    assert_eq!(calls, 2);
     assert_eq!(err.stage(), Stage::Breaker);
     assert!(matches!(err.cause(), Cause::Rejected(r) if r.state() == CircuitState::Open));
     assert_eq!(err.attempts(), 3);
@@ -131,18 +150,9 @@ fn a_rejection_without_a_known_retry_after_is_never_retried() {
     let (builder, _limiter, breaker) = stack(&clock, 10, 5);
     let pipeline = builder.retry_rejected(true).build().unwrap();
     breaker.force_open();
-    let calls = Cell::new(0);
-    let err = run_virtual(
-        &clock,
-        pipeline
-            .call(async |_| {
-                calls.set(calls.get() + 1);
-                Ok::<_, ()>(())
-            })
-            .run(&clock),
-    )
-    .unwrap_err();
-    assert_eq!(calls.get(), 0);
+    let (calls, result) = run_counting(&pipeline, &clock, Ok::<_, ()>(()));
+    let err = result.unwrap_err();
+    assert_eq!(calls, 0);
     assert_eq!(err.attempts(), 1);
     assert!(matches!(err.cause(), Cause::Rejected(r) if r.state() == CircuitState::ForcedOpen));
     assert_eq!(elapsed(&clock), Duration::ZERO);
@@ -304,18 +314,9 @@ fn the_operations_error_is_reachable_without_downcasting() {
 fn a_pipeline_without_stages_runs_the_operation_once() {
     let clock = ManualClock::new();
     let pipeline = Pipeline::builder().build().unwrap();
-    let calls = Cell::new(0);
-    let err = run_virtual(
-        &clock,
-        pipeline
-            .call(async |_| {
-                calls.set(calls.get() + 1);
-                Err::<(), _>("down")
-            })
-            .run(&clock),
-    )
-    .unwrap_err();
-    assert_eq!(calls.get(), 1);
+    let (calls, result) = run_counting(&pipeline, &clock, Err("down"));
+    let err = result.unwrap_err();
+    assert_eq!(calls, 1);
     assert_eq!((err.attempts(), err.stop_reason()), (1, None));
     assert_eq!(err.to_string(), "down (after 1 attempt)");
 }
