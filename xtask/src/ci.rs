@@ -52,6 +52,7 @@ const STAGES: &[Stage] = &[
     ("fmt", fmt),
     ("clippy", clippy),
     ("test", test),
+    ("fuzz-smoke", fuzz_smoke),
     ("doc", doc),
     ("no_std", no_std),
     ("features", features::run),
@@ -116,6 +117,23 @@ fn clippy() -> Result<(), Failed> {
 /// alone are the features step's).
 fn test() -> Result<(), Failed> {
     Step::cargo("test", "test --workspace --all-features").run()?;
+    Ok(())
+}
+
+/// The fuzz targets' checks (`fuzz/src/<target>.rs`), linted and run on a
+/// fixed sample of inputs by `fuzz/tests/smoke.rs`, on stable: so an API
+/// change that breaks a target fails here and not at the next
+/// `cargo xtask fuzz`. `--no-default-features` leaves out libfuzzer-sys and
+/// its C++ build, and with them the target binaries. The fuzz crate is its
+/// own workspace, built in `fuzz/target`.
+fn fuzz_smoke() -> Result<(), Failed> {
+    const FUZZ: &str = "--manifest-path fuzz/Cargo.toml --no-default-features --locked";
+    Step::cargo(
+        "fuzz-smoke clippy",
+        &format!("clippy {FUZZ} --all-targets -- -D warnings"),
+    )
+    .run()?;
+    Step::cargo("fuzz-smoke test", &format!("test {FUZZ}")).run()?;
     Ok(())
 }
 

@@ -3,13 +3,17 @@
 //!
 //! Why not in `cargo xtask ci`: a fuzzer finds bugs in proportion to the
 //! time it runs, and a minute per target would double the gate for little;
-//! the targets are built and run here, on demand and before a release.
+//! the targets are fuzzed here, on demand and before a release. The gate
+//! still compiles each target's logic (`fuzz/src/<target>.rs`, which the
+//! `fuzz_targets/` binaries only call) on stable without libFuzzer, lints
+//! it, and runs it on a fixed sample of inputs: its fuzz-smoke stage, so
+//! an API change cannot break a target unnoticed.
 //! libFuzzer needs a nightly compiler (the pinned one of `cargo xtask
 //! miri`), and cargo-fuzz is installed (pinned, `--locked`) if missing.
 //! Each target builds its policy from arbitrary configuration (NaN, ±∞,
 //! subnormal floats, `Duration::ZERO` and `MAX`, counts up to `u32::MAX`)
 //! and drives it with arbitrary operations and clock moves, asserting the
-//! invariants listed at the top of its file. `-timeout=10` turns a hang
+//! invariants listed in its module's docs. `-timeout=10` turns a hang
 //! into a failure; the corpus grows in `fuzz/corpus/<target>/` (not
 //! committed) and a crash lands in `fuzz/artifacts/<target>/`.
 
