@@ -653,5 +653,61 @@ mod tests {
         }
         assert!(limit.estimate.is_finite());
         assert_eq!(limit.long_rtt(), Some(Duration::ZERO));
+        // A round of instant calls is within tolerance: 10, 14, 18, 22,
+        // then 10 in flight is under half the limit (app-limited).
+        assert_eq!(limit.limit(), 22);
+    }
+
+    #[test]
+    fn a_round_at_exactly_half_the_limit_is_judged() {
+        let mut limit = gradient2(100);
+        round(&mut limit, 0, 10, 50);
+        assert_eq!(limit.estimate, 104.0);
+    }
+
+    #[test]
+    fn the_baseline_shrinks_by_a_twentieth_only_when_more_than_twice_a_latency() {
+        let ms = MS as f64;
+        let mut limit = Gradient2::builder().long_window(2).build().unwrap();
+        limit.observe(45.0 * ms);
+        // Half way down to 15ms is 30ms: exactly twice, so no 0.95.
+        limit.observe(15.0 * ms);
+        assert_eq!(limit.long_rtt, Some(30.0 * ms));
+    }
+
+    #[test]
+    fn a_decision_held_at_max_is_not_a_decrease() {
+        let mut limit = Gradient2::builder()
+            .initial(100)
+            .max(100)
+            .probe_multiplier(u32::MAX)
+            .build()
+            .unwrap();
+        let t = round(&mut limit, 0, 10, 100); // would grow: clamped to 100
+        assert_eq!(limit.limit(), 100);
+        // A failure of a call started before that decision is a fresh event.
+        assert_eq!(limit.update(&sample(t - 5, 10, 100, Outcome::Failure)), 90);
+    }
+
+    #[test]
+    fn a_probe_lowers_to_the_capacity_the_limit_implies_when_below_half() {
+        let mut limit = Gradient2::builder()
+            .initial(100)
+            .tolerance(4.0)
+            .queue_size(1)
+            .probe_multiplier(1)
+            .build()
+            .unwrap();
+        // One call in flight: app-limited, so the estimate holds at 100
+        // until the probe, after 50 to 99 successes.
+        let mut ms = 0;
+        while !limit.is_probing() && ms < 1_000 {
+            limit.update(&sample(ms, 10, 1, Outcome::Success));
+            ms += 1;
+        }
+        assert!(limit.is_probing());
+        assert_eq!(limit.estimate, 100.0);
+        // 100 / 4 − 1 = 24, below half of 100.
+        assert_eq!(limit.limit(), 24);
     }
 }
