@@ -1,5 +1,6 @@
 //! The count window under every interleaving: concurrent records add up
-//! exactly, two records on one slot neither lose nor double an outcome, a
+//! exactly, each returns the totals right after it while nothing is
+//! evicted, two records on one slot neither lose nor double an outcome, a
 //! reader never sees a rate above 1, and a record of the old period racing
 //! a reset never shows up in the new one.
 
@@ -145,5 +146,37 @@ fn loom_count_stale_record_evicting_a_new_one_is_uncounted() {
         let now = window.totals();
         assert_eq!(now.failures, 0, "{now:?}");
         assert_eq!(window.raw_totals(), window.recount());
+    });
+}
+
+/// Two successes into a window of three that holds one failure: neither
+/// evicts anything, so each record must return the totals right after it,
+/// in the order the two took effect: one sees two calls, the other three.
+/// (The breaker lets a fast success trip it only when its record returns
+/// exactly `minimum_calls` calls.) Forces a record to be preempted after
+/// its own count while the other counts: a record that returned a later
+/// read of the totals instead would let both see three, which no order of
+/// the two gives.
+#[test]
+fn loom_count_records_return_the_totals_right_after_them() {
+    loom::model(|| {
+        let window = Arc::new(CountWindow::new(3));
+        window.record(0, FAILED);
+        let start = Start::new();
+        let (other, line) = (Arc::clone(&window), start.clone());
+        let recorder = thread::spawn(move || {
+            line.cross();
+            other.record(0, OK)
+        });
+        start.cross();
+        let mine = window.record(0, OK);
+        let theirs = recorder.join().unwrap();
+        let (first, second) = if mine.calls <= theirs.calls {
+            (mine, theirs)
+        } else {
+            (theirs, mine)
+        };
+        assert_eq!((first, second), (totals(2, 1, 0), totals(3, 1, 0)));
+        assert_at_rest(&window, totals(3, 1, 0));
     });
 }

@@ -2,8 +2,9 @@
 //! exactly, a record racing the recycling of its bucket is either expired
 //! with it or dropped (never left behind), a read leaves no expired bucket
 //! behind, racing advances expire exactly
-//! the old buckets and keep the new record, and a record of the old period
-//! racing a reset never shows up in the new one.
+//! the old buckets and keep the new record, a record of the old period
+//! racing a reset never shows up in the new one, and a reset overtaken by a
+//! later one leaves the later period's records alone.
 
 use core::time::Duration;
 
@@ -167,5 +168,39 @@ fn loom_time_stale_record_never_counts_after_reset() {
         window.record(1, OK, at(1));
         stale.join().unwrap();
         assert_at_rest(&window, at(1), totals(1, 0, 0));
+    });
+}
+
+/// `reset(1)` is overtaken by `reset(2)`, which returns, and then a failure
+/// is recorded in period 2. Forces the slow reset to reach the failure's
+/// bucket only after it has been re-tagged by the later reset and the
+/// failure placed there: the slow reset must leave it alone. If `reset(2)`
+/// took effect last, the failure is counted; if `reset(1)` did, nothing is.
+/// Which one did is told by whether a probe record of period 2 counts.
+#[test]
+fn loom_time_overtaken_reset_keeps_the_newer_periods_records() {
+    loom::model(|| {
+        let window = two_seconds();
+        let start = Start::new();
+        let (other, line) = (Arc::clone(&window), start.clone());
+        let slow = thread::spawn(move || {
+            line.cross();
+            other.reset(1);
+        });
+        start.cross();
+        window.reset(2);
+        window.record(2, FAILED, at(1));
+        slow.join().unwrap();
+        let held = window.totals(at(1));
+        assert_eq!(window.raw_totals(), window.bucket_sum());
+        assert_eq!(window.raw_totals(), window.recount());
+        let in_period_2 = window.record(2, OK, at(1)).calls == held.calls + 1;
+        if in_period_2 {
+            assert_eq!(held, totals(1, 1, 0), "a record of the last period lost");
+            assert_at_rest(&window, at(1), totals(2, 1, 0));
+        } else {
+            assert_eq!(held, totals(0, 0, 0), "a record of an old period counted");
+            assert_at_rest(&window, at(1), totals(0, 0, 0));
+        }
     });
 }
