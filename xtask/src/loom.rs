@@ -27,7 +27,7 @@ const LOOM_CRATES: &[&str] = &["resil-core", "resil-retry", "resil-breaker", "re
 /// shared counter: loom 0.7 does not preempt a spawned thread whose first
 /// operation is an atomic load (tokio-rs/loom#392) and would otherwise miss
 /// interleavings.
-const LOOM_MAX_PREEMPTIONS: &str = "3";
+pub(crate) const LOOM_MAX_PREEMPTIONS: &str = "3";
 
 /// Runs each crate's loom models, printing the time per crate.
 ///

@@ -38,6 +38,12 @@ impl Step {
         }
     }
 
+    /// Appends one argument as it is, spaces and all (a regex, say).
+    pub(crate) fn arg(mut self, arg: &str) -> Self {
+        self.args.push(arg.to_owned());
+        self
+    }
+
     /// Sets `key=value` in the command's environment.
     pub(crate) fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));

@@ -380,4 +380,14 @@ mod tests {
             probe_countdown(30, 100.0, Instant::from_nanos(2))
         );
     }
+
+    #[test]
+    fn every_bit_of_the_instant_moves_the_jitter() {
+        // A range of 5 × 10^11 countdowns: a chance collision is negligible.
+        let countdown = |nanos| probe_countdown(1_000_000, 1e6, Instant::from_nanos(nanos));
+        let origin = countdown(0);
+        for bit in 0..64 {
+            assert_ne!(countdown(1 << bit), origin, "bit {bit}");
+        }
+    }
 }

@@ -689,5 +689,85 @@ mod tests {
             Instant::from_nanos(t * MS),
         );
         assert_eq!(limit.update(&failed), 6);
+        // 7 × 0.9 = 6.3 would hold the limit at 6 on the next drop too: a
+        // drop takes at least one whole call off the estimate.
+        assert_eq!(limit.estimate, 6.0);
+    }
+
+    #[test]
+    fn rtt_noload_is_the_fastest_success() {
+        let mut limit = vegas(10);
+        for (end_ms, latency_ms) in [(40, 30), (50, 20), (60, 25)] {
+            let end = Instant::from_nanos(end_ms * MS);
+            let latency = Duration::from_millis(latency_ms);
+            limit.update(&Sample::new(latency, 1, Outcome::Success, end));
+        }
+        assert_eq!(limit.rtt_noload(), Some(Duration::from_millis(20)));
+    }
+
+    #[test]
+    fn a_round_at_exactly_half_the_limit_is_judged() {
+        let mut limit = vegas(100);
+        round(&mut limit, 0, 10, 50);
+        assert!((limit.estimate - 112.0).abs() < 1e-6, "{}", limit.estimate);
+    }
+
+    #[test]
+    fn rounds_of_instant_calls_see_no_queue() {
+        let mut limit = vegas(10);
+        for i in 0..100 {
+            let at = Instant::from_nanos(i * MS);
+            limit.update(&Sample::new(Duration::ZERO, 10, Outcome::Success, at));
+        }
+        // 10 + 6, + 6 × log10(16); then 10 in flight is app-limited.
+        let expected = 16.0 + 6.0 * log10(16.0);
+        assert!(
+            (limit.estimate - expected).abs() < 1e-9,
+            "{}",
+            limit.estimate
+        );
+    }
+
+    #[test]
+    fn a_decision_held_at_max_is_not_a_decrease() {
+        let mut limit = Vegas::builder()
+            .initial(100)
+            .max(100)
+            .probe_multiplier(u32::MAX)
+            .build()
+            .unwrap();
+        let t = round(&mut limit, 0, 10, 100); // would grow: clamped to 100
+        assert_eq!(limit.limit(), 100);
+        // A failure of a call started before that decision is a fresh event.
+        let at = Instant::from_nanos((t + 5) * MS);
+        let failed = Sample::new(Duration::from_millis(10), 100, Outcome::Failure, at);
+        assert_eq!(limit.update(&failed), 90);
+    }
+
+    #[test]
+    fn a_probe_lowers_by_the_largest_queue_when_that_is_below_half() {
+        let mut limit = Vegas::builder()
+            .initial(20)
+            .beta(10.0)
+            .probe_multiplier(1)
+            .build()
+            .unwrap();
+        // One call in flight: app-limited, so the estimate holds at 20
+        // until the probe, after 10 to 19 successes.
+        let mut ms = 0;
+        while !limit.is_probing() && ms < 1_000 {
+            let end = Instant::from_nanos((ms + 10) * MS);
+            limit.update(&Sample::new(
+                Duration::from_millis(10),
+                1,
+                Outcome::Success,
+                end,
+            ));
+            ms += 1;
+        }
+        assert!(limit.is_probing());
+        assert_eq!(limit.estimate, 20.0);
+        // 20 − 10 × log10(20) = 6.99, below half of 20.
+        assert_eq!(limit.limit(), 6);
     }
 }
