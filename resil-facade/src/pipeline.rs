@@ -114,7 +114,7 @@ pub use stage::{BreakerStage, Next, Off, RetryStage, ShedStage, Stopped};
 ///     })
 ///     .priority(Priority::Critical)
 ///     .run(&clock);
-/// let answer = resil_testkit::run_virtual(&clock, call).map_err(|e| e.to_string())?;
+/// let answer = clock.block_on(call).map_err(|e| e.to_string())?;
 /// assert_eq!(answer, "hello");
 /// assert_eq!(clock.now().since_origin(), Duration::from_millis(200)); // two backoff sleeps
 /// assert_eq!(breaker.metrics().failures, 2); // each attempt counted

@@ -71,7 +71,7 @@ let mut service = ServiceBuilder::new()
     .layer(BreakerLayer::new(breaker))
     .service_fn(|n: u32| async move { Ok::<_, Infallible>(n * 2) });
 
-let answer = resil_testkit::run_virtual(&clock, async {
+let answer = clock.block_on(async {
     service.ready().await?.call(21).await
 })?;
 assert_eq!(answer, 42);

@@ -15,7 +15,6 @@ use resil::pipeline::{
 use resil::retry::Retry;
 use resil::shed::{ConcurrencyLimit, Fixed, Priority};
 use resil_core::CircuitState;
-use resil_testkit::run_virtual;
 
 type Limiter = ConcurrencyLimit<Fixed, ManualClock>;
 type Breaker = CircuitBreaker<ManualClock>;
@@ -73,8 +72,7 @@ where
     K: BreakerStage,
 {
     let calls = Cell::new(0);
-    let result = run_virtual(
-        clock,
+    let result = clock.block_on(
         pipeline
             .call(async |_| {
                 calls.set(calls.get() + 1);
@@ -116,8 +114,7 @@ fn a_rejection_is_retried_after_the_breakers_retry_after_when_asked() {
     let pipeline = builder.retry_rejected(true).build().unwrap();
     let calls = Cell::new(0);
     let at = std::cell::RefCell::new(Vec::new());
-    let answer = run_virtual(
-        &clock,
+    let answer = clock.block_on(
         pipeline
             .call(async |_| {
                 calls.set(calls.get() + 1);
@@ -165,17 +162,17 @@ fn a_shed_call_never_runs_and_is_never_retried() {
     let pipeline = builder.build().unwrap();
     let held = limiter.try_acquire(Priority::Critical).unwrap();
     let calls = Cell::new(0);
-    let err = run_virtual(
-        &clock,
-        pipeline
-            .call(async |_| {
-                calls.set(calls.get() + 1);
-                Ok::<_, ()>(())
-            })
-            .priority(Priority::Sheddable)
-            .run(&clock),
-    )
-    .unwrap_err();
+    let err = clock
+        .block_on(
+            pipeline
+                .call(async |_| {
+                    calls.set(calls.get() + 1);
+                    Ok::<_, ()>(())
+                })
+                .priority(Priority::Sheddable)
+                .run(&clock),
+        )
+        .unwrap_err();
     assert_eq!(calls.get(), 0);
     assert_eq!(err.stage(), Stage::Shed);
     assert!(matches!(err.cause(), Cause::Shed(shed) if shed.priority() == Priority::Sheddable));
@@ -194,11 +191,9 @@ fn the_total_timeout_covers_attempts_and_backoff_sleeps() {
         .total_timeout(Duration::from_millis(250))
         .build()
         .unwrap();
-    let err = run_virtual(
-        &clock,
-        pipeline.call(async |_| Err::<(), _>("down")).run(&clock),
-    )
-    .unwrap_err();
+    let err = clock
+        .block_on(pipeline.call(async |_| Err::<(), _>("down")).run(&clock))
+        .unwrap_err();
     // Attempts at 0, 100 and 200ms; the deadline falls in the third sleep.
     assert_eq!(err.stage(), Stage::TotalTimeout);
     assert_eq!(
@@ -218,8 +213,7 @@ fn an_attempt_timeout_is_a_failure_for_the_breaker_and_is_retried() {
         .attempt_timeout(Duration::from_secs(1))
         .build()
         .unwrap();
-    let answer = run_virtual(
-        &clock,
+    let answer = clock.block_on(
         pipeline
             .call(async |attempt| {
                 if attempt == 1 {
@@ -243,16 +237,16 @@ fn the_last_attempt_timing_out_says_so() {
         .attempt_timeout(Duration::from_secs(1))
         .build()
         .unwrap();
-    let err = run_virtual(
-        &clock,
-        pipeline
-            .call(async |_| {
-                clock.sleep(Duration::from_secs(60)).await;
-                Ok::<_, &str>(())
-            })
-            .run(&clock),
-    )
-    .unwrap_err();
+    let err = clock
+        .block_on(
+            pipeline
+                .call(async |_| {
+                    clock.sleep(Duration::from_secs(60)).await;
+                    Ok::<_, &str>(())
+                })
+                .run(&clock),
+        )
+        .unwrap_err();
     assert_eq!(*err.cause(), Cause::AttemptTimeout(Duration::from_secs(1)));
     assert_eq!(err.stop_reason(), Some(StopReason::AttemptsExhausted));
     assert_eq!(
@@ -266,8 +260,7 @@ fn one_classifier_serves_all_three_and_the_hint_sets_the_floor() {
     let clock = ManualClock::new();
     let (builder, limiter, breaker) = stack(&clock, 10, 3);
     let pipeline = builder.build().unwrap();
-    let answer = run_virtual(
-        &clock,
+    let answer = clock.block_on(
         pipeline
             .call(async |attempt| Ok::<u16, ()>(if attempt == 1 { 503 } else { 200 }))
             .classify(|r| match r {
@@ -293,13 +286,13 @@ fn the_operations_error_is_reachable_without_downcasting() {
     let clock = ManualClock::new();
     let (builder, _limiter, _breaker) = stack(&clock, 10, 1);
     let pipeline = builder.build().unwrap();
-    let err = run_virtual(
-        &clock,
-        pipeline
-            .call(async |_| Err::<(), _>(NotFound(7)))
-            .run(&clock),
-    )
-    .unwrap_err();
+    let err = clock
+        .block_on(
+            pipeline
+                .call(async |_| Err::<(), _>(NotFound(7)))
+                .run(&clock),
+        )
+        .unwrap_err();
     assert_eq!(err.stage(), Stage::Operation);
     assert_eq!(err.inner(), Some(&NotFound(7)));
     assert_eq!(
@@ -352,8 +345,7 @@ fn a_panicking_operation_returns_its_permits() {
     let (builder, limiter, breaker) = stack(&clock, 1, 3);
     let pipeline = builder.build().unwrap();
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        run_virtual(
-            &clock,
+        clock.block_on(
             pipeline
                 .call(async |_| -> Result<(), ()> { panic!("bug in the operation") })
                 .run(&clock),
@@ -364,7 +356,7 @@ fn a_panicking_operation_returns_its_permits() {
     assert_eq!(breaker.metrics().failures, 0);
     // The pipeline still works.
     assert_eq!(
-        run_virtual(&clock, pipeline.call(async |_| Ok::<_, ()>(1)).run(&clock)),
+        clock.block_on(pipeline.call(async |_| Ok::<_, ()>(1)).run(&clock)),
         Ok(1)
     );
 }
@@ -403,11 +395,9 @@ fn stages_chosen_at_run_time_are_options() {
         .breaker(Some(breaker.clone()))
         .build()
         .unwrap();
-    let err = run_virtual(
-        &clock,
-        some.call(async |_| Err::<(), _>("down")).run(&clock),
-    )
-    .unwrap_err();
+    let err = clock
+        .block_on(some.call(async |_| Err::<(), _>("down")).run(&clock))
+        .unwrap_err();
     // Every stage is there: two failures open the breaker, which refuses
     // the third attempt.
     assert_eq!((err.attempts(), err.stage()), (3, Stage::Breaker));
@@ -419,11 +409,9 @@ fn stages_chosen_at_run_time_are_options() {
             .build()
             .unwrap();
     let held = limiter.try_acquire(Priority::Critical).unwrap();
-    let err = run_virtual(
-        &clock,
-        none.call(async |_| Err::<(), _>("down")).run(&clock),
-    )
-    .unwrap_err();
+    let err = clock
+        .block_on(none.call(async |_| Err::<(), _>("down")).run(&clock))
+        .unwrap_err();
     assert_eq!((err.attempts(), err.stop_reason()), (1, None)); // no shed, no retry
     drop(held);
 }
@@ -448,7 +436,7 @@ fn a_seed_fixes_the_jitter_of_a_calls_delays() {
             .call(async |_| Err::<(), _>("down"))
             .seed(seed)
             .run(&clock);
-        let _ = run_virtual(&clock, call);
+        let _ = clock.block_on(call);
         elapsed(&clock)
     };
     assert_eq!(waited(1), waited(1));
@@ -485,8 +473,7 @@ fn a_breaker_wait_longer_than_max_hint_is_still_waited_out() {
         .build()
         .unwrap();
     let calls = Cell::new(0);
-    let answer = run_virtual(
-        &clock,
+    let answer = clock.block_on(
         pipeline
             .call(async |_| {
                 calls.set(calls.get() + 1);

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use resil::breaker::{CallError, CircuitBreaker};
 use resil::core::{CircuitState, ManualClock, Outcome};
 use resil::tower::BreakerLayer;
-use resil_testkit::{CountingAllocator, allocations_during, run_virtual};
+use resil_testkit::{CountingAllocator, allocations_during};
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 
 #[global_allocator]
@@ -98,7 +98,7 @@ fn an_open_breaker_rejects_without_polling_the_inner_service() {
     // Open: ready at once, and the inner service is not asked.
     assert!(matches!(poll_ready(&mut service), Poll::Ready(Ok(()))));
     assert_eq!(probe.polls.load(Ordering::SeqCst), 1);
-    let rejected = run_virtual(&clock, service.call(Ok(200)));
+    let rejected = clock.block_on(service.call(Ok(200)));
     match rejected {
         Err(CallError::Rejected(rejected)) => {
             assert_eq!(rejected.state(), CircuitState::Open);
@@ -122,11 +122,11 @@ fn a_rejection_decided_in_poll_ready_is_what_call_returns() {
     // The wait ends before the call: the inner service was never polled
     // ready, so the call is still refused.
     clock.advance(Duration::from_secs(30));
-    let result = run_virtual(&clock, service.call(Ok(200)));
+    let result = clock.block_on(service.call(Ok(200)));
     assert!(matches!(result, Err(CallError::Rejected(_))));
     assert_eq!(probe.calls.load(Ordering::SeqCst), 0);
     // The next poll_ready asks again: half-open, a trial goes through.
-    let result = run_virtual(&clock, async { service.ready().await?.call(Ok(200)).await });
+    let result = clock.block_on(async { service.ready().await?.call(Ok(200)).await });
     assert_eq!(result, Ok(200));
     assert_eq!(breaker.state(), CircuitState::Closed);
 }
@@ -145,11 +145,11 @@ fn the_response_future_holds_the_permit_until_it_completes() {
     let trial = service.call(Ok(200));
     assert_eq!(breaker.state(), CircuitState::HalfOpen);
     assert!(poll_ready(&mut service).is_ready());
-    let second = run_virtual(&clock, service.call(Ok(200)));
+    let second = clock.block_on(service.call(Ok(200)));
     assert!(matches!(second, Err(CallError::Rejected(r)) if r.state() == CircuitState::HalfOpen));
 
     // Completing the trial records its success: the breaker closes.
-    assert_eq!(run_virtual(&clock, trial), Ok(200));
+    assert_eq!(clock.block_on(trial), Ok(200));
     assert_eq!(breaker.state(), CircuitState::Closed);
 }
 
@@ -167,7 +167,7 @@ fn a_dropped_response_future_records_nothing_and_frees_its_permit() {
     drop(trial); // a client that hung up
     assert_eq!(breaker.state(), CircuitState::HalfOpen);
     // The slot is free again, and the failure was never recorded.
-    let result = run_virtual(&clock, async { service.ready().await?.call(Ok(204)).await });
+    let result = clock.block_on(async { service.ready().await?.call(Ok(204)).await });
     assert_eq!(result, Ok(204));
     assert_eq!(breaker.state(), CircuitState::Closed);
 
@@ -196,12 +196,12 @@ fn a_panicking_trial_call_frees_its_half_open_slot() {
 
     // The one trial slot: taken by a call that panics.
     let panicked = catch_unwind(AssertUnwindSafe(|| {
-        run_virtual(&clock, async { service.ready().await?.call(500).await })
+        clock.block_on(async { service.ready().await?.call(500).await })
     }));
     assert!(panicked.is_err());
     // Nothing recorded, the slot free: the next trial closes the breaker.
     assert_eq!(breaker.state(), CircuitState::HalfOpen);
-    let result = run_virtual(&clock, async { service.ready().await?.call(200).await });
+    let result = clock.block_on(async { service.ready().await?.call(200).await });
     assert_eq!(result, Ok(200));
     assert_eq!(breaker.state(), CircuitState::Closed);
 }
@@ -219,7 +219,7 @@ fn a_classifier_counts_error_responses_as_failures() {
         });
     let mut service = ServiceBuilder::new().layer(layer).service(Probe::default());
     let mut status = |s: u16| -> Result<u16, CallError<&str>> {
-        run_virtual(&clock, async { service.ready().await?.call(Ok(s)).await })
+        clock.block_on(async { service.ready().await?.call(Ok(s)).await })
     };
     // 404s say nothing about the dependency's health.
     for _ in 0..5 {
@@ -239,9 +239,7 @@ fn the_default_classifier_counts_errors_as_failures() {
     let breaker = breaker(&clock);
     let mut service = BreakerLayer::new(breaker.clone()).layer(Probe::default());
     for _ in 0..2 {
-        let result = run_virtual(&clock, async {
-            service.ready().await?.call(Err("refused")).await
-        });
+        let result = clock.block_on(async { service.ready().await?.call(Err("refused")).await });
         assert_eq!(result, Err(CallError::Failed("refused")));
     }
     assert_eq!(breaker.state(), CircuitState::Open);
@@ -279,15 +277,18 @@ fn the_error_keeps_the_inner_type_and_its_source() {
         .service_fn(|_: ()| async {
             Err::<(), _>(Upstream(std::io::Error::other("connection reset")))
         });
-    let error = run_virtual(&clock, async { service.ready().await?.call(()).await }).unwrap_err();
+    let error = clock
+        .block_on(async { service.ready().await?.call(()).await })
+        .unwrap_err();
     assert_eq!(error.to_string(), "upstream failed");
     assert_eq!(error.source().unwrap().to_string(), "connection reset");
     let inner: Upstream = error.into_inner().unwrap();
     assert_eq!(inner.0.kind(), std::io::ErrorKind::Other);
 
-    let _ = run_virtual(&clock, async { service.ready().await?.call(()).await });
-    let rejected =
-        run_virtual(&clock, async { service.ready().await?.call(()).await }).unwrap_err();
+    let _ = clock.block_on(async { service.ready().await?.call(()).await });
+    let rejected = clock
+        .block_on(async { service.ready().await?.call(()).await })
+        .unwrap_err();
     assert!(rejected.is_rejected());
     assert_eq!(
         rejected.to_string(),

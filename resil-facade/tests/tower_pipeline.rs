@@ -19,7 +19,6 @@ use resil::pipeline::{Cause, Stage};
 use resil::retry::Retry;
 use resil::shed::{ConcurrencyLimit, Fixed, Priority};
 use resil::tower::PipelineLayer;
-use resil_testkit::run_virtual;
 use tower::{Layer, Service, ServiceExt};
 
 type Limiter = ConcurrencyLimit<Fixed, ManualClock>;
@@ -99,10 +98,9 @@ fn an_open_breaker_refuses_without_touching_the_inner_service() {
     let (polls, calls) = (Arc::clone(&inner.polls), Arc::clone(&inner.calls));
     let mut service = PipelineLayer::new(pipeline, clock.clone()).layer(inner);
     breaker.force_open();
-    let err = run_virtual(&clock, async {
-        service.ready().await?.call("/".to_owned()).await
-    })
-    .unwrap_err();
+    let err = clock
+        .block_on(async { service.ready().await?.call("/".to_owned()).await })
+        .unwrap_err();
     assert_eq!(err.stage(), Stage::Breaker);
     assert!(matches!(err.cause(), Cause::Rejected(r) if r.state() == CircuitState::ForcedOpen));
     assert_eq!(
@@ -135,10 +133,9 @@ fn a_service_that_never_gets_ready_runs_into_the_attempt_timeout() {
     let clock = ManualClock::new();
     let (pipeline, limiter, breaker) = stack(&clock, 10);
     let mut service = PipelineLayer::new(pipeline, clock.clone()).layer(NeverReady);
-    let err = run_virtual(&clock, async {
-        service.ready().await?.call("/".to_owned()).await
-    })
-    .unwrap_err();
+    let err = clock
+        .block_on(async { service.ready().await?.call("/".to_owned()).await })
+        .unwrap_err();
     // Like a slow call: each of the three attempts times out after 1s, is
     // a failure for the breaker, and is retried after the 100ms backoff.
     assert_eq!(*err.cause(), Cause::AttemptTimeout(Duration::from_secs(1)));
@@ -164,9 +161,7 @@ fn each_attempt_gets_the_request_and_one_classifier_and_hint_serve_all() {
         })
         .hint(|r: &Result<u16, &str>| (*r == Ok(503)).then_some(Duration::from_secs(2)));
     let mut service = layer.layer(inner);
-    let status = run_virtual(&clock, async {
-        service.ready().await?.call("/orders".to_owned()).await
-    });
+    let status = clock.block_on(async { service.ready().await?.call("/orders".to_owned()).await });
     assert_eq!(status, Ok(200));
     assert_eq!(
         (polls.load(Ordering::SeqCst), calls.load(Ordering::SeqCst)),
@@ -193,16 +188,13 @@ fn the_priority_comes_from_the_request_and_a_shed_call_never_reaches_the_service
     });
     let mut service = layer.layer(inner);
     let held = limiter.try_acquire(Priority::Critical).unwrap();
-    let err = run_virtual(&clock, async {
-        service.ready().await?.call("/batch/1".to_owned()).await
-    })
-    .unwrap_err();
+    let err = clock
+        .block_on(async { service.ready().await?.call("/batch/1".to_owned()).await })
+        .unwrap_err();
     assert!(matches!(err.cause(), Cause::Shed(shed) if shed.priority() == Priority::Sheddable));
     assert_eq!(calls.load(Ordering::SeqCst), 0);
     drop(held);
-    let ok = run_virtual(&clock, async {
-        service.ready().await?.call("/checkout".to_owned()).await
-    });
+    let ok = clock.block_on(async { service.ready().await?.call("/checkout".to_owned()).await });
     assert_eq!(ok, Ok(200));
 }
 
@@ -220,7 +212,7 @@ fn the_shed_permit_lives_as_long_as_the_response_future() {
     });
     let mut service = PipelineLayer::new(pipeline, clock.clone()).layer(slow);
     // Ready, but no call yet: no permit is held for an idle connection.
-    run_virtual(&clock, service.ready()).unwrap();
+    clock.block_on(service.ready()).unwrap();
     assert_eq!(limiter.in_flight(), 0);
 
     let mut pending = Box::pin(service.call("/a".to_owned()));
@@ -235,7 +227,7 @@ fn the_shed_permit_lives_as_long_as_the_response_future() {
     drop(pending); // cancelled: the permit comes back
     assert_eq!(limiter.in_flight(), 0);
 
-    let done = run_virtual(&clock, service.call("/b".to_owned()));
+    let done = clock.block_on(service.call("/b".to_owned()));
     assert_eq!(done, Ok(200));
     assert_eq!(limiter.in_flight(), 0);
 }
@@ -249,7 +241,7 @@ fn the_inner_services_error_is_reachable_and_spawnable_on_tokio() {
     let future = service.call("/".to_owned());
     fn assert_send<T: Send + 'static>(_: &T) {}
     assert_send(&future);
-    let err = run_virtual(&clock, future).unwrap_err();
+    let err = clock.block_on(future).unwrap_err();
     assert_eq!(err.inner(), Some(&"connection reset"));
     assert_eq!(err.attempts(), 3);
     assert_eq!(

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use resil::core::{Backoff, Clock, Instant, ManualClock, Outcome, StopReason};
 use resil::retry::{Retry, RetryError};
 use resil::tower::{RetryLayer, RetryService};
-use resil_testkit::{CountingAllocator, allocations_during, run_virtual};
+use resil_testkit::{CountingAllocator, allocations_during};
 use tower::{Layer, Service, ServiceExt};
 
 #[global_allocator]
@@ -119,9 +119,7 @@ fn call<S>(clock: &ManualClock, service: &mut S, request: &str) -> Result<S::Res
 where
     S: Service<String>,
 {
-    run_virtual(clock, async {
-        service.ready().await?.call(request.to_owned()).await
-    })
+    clock.block_on(async { service.ready().await?.call(request.to_owned()).await })
 }
 
 #[test]
@@ -280,9 +278,7 @@ fn requests_that_are_not_clone_are_copied_by_a_function_or_sent_once() {
         path: "/a",
         replayable: true,
     };
-    let error = run_virtual(&clock, async {
-        service.ready().await?.call(replayable).await
-    });
+    let error = clock.block_on(async { service.ready().await?.call(replayable).await });
     assert_eq!(error.unwrap_err().reason(), StopReason::AttemptsExhausted);
     assert_eq!(*calls.lock().unwrap(), ["/a", "/a", "/a"]);
 
@@ -291,9 +287,7 @@ fn requests_that_are_not_clone_are_copied_by_a_function_or_sent_once() {
         path: "/b",
         replayable: false,
     };
-    let error = run_virtual(&clock, async {
-        service.ready().await?.call(streamed).await
-    });
+    let error = clock.block_on(async { service.ready().await?.call(streamed).await });
     let error = error.unwrap_err();
     assert_eq!(error.reason(), StopReason::NotRetryable);
     assert_eq!(error.attempts(), 1);
@@ -312,7 +306,7 @@ fn no_copy_is_made_for_the_last_attempt() {
             Some(*r)
         })
         .layer(inner);
-    let _ = run_virtual(&clock, async { service.ready().await?.call(7).await });
+    let _ = clock.block_on(async { service.ready().await?.call(7).await });
     assert_eq!(*copies.lock().unwrap(), 2);
 }
 

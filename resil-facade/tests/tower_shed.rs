@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use resil::core::{Clock, ManualClock, Outcome, ShedReason, Sleeper};
 use resil::shed::{Aimd, ConcurrencyLimit, Fixed, Priority};
 use resil::tower::{AtPriority, ShedError, ShedLayer};
-use resil_testkit::{CountingAllocator, allocations_during, run_virtual};
+use resil_testkit::{CountingAllocator, allocations_during};
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 
 #[global_allocator]
@@ -97,7 +97,7 @@ fn the_extractor_chooses_each_requests_priority() {
     // More sheddable work is refused at once, without reaching the service.
     for _ in 0..3 {
         assert!(poll_ready(&mut service).is_ready());
-        match run_virtual(&clock, service.call(sheddable(200))) {
+        match clock.block_on(service.call(sheddable(200))) {
             Err(ShedError::Shed(shed)) => {
                 assert_eq!(shed.priority(), Priority::Sheddable);
                 assert_eq!(shed.reason(), ShedReason::LimitReached);
@@ -113,11 +113,11 @@ fn the_extractor_chooses_each_requests_priority() {
             status: 202,
         },
     ] {
-        let answer = run_virtual(&clock, async { service.ready().await?.call(request).await });
+        let answer = clock.block_on(async { service.ready().await?.call(request).await });
         assert_eq!(answer, Ok(request.status));
     }
     for future in held {
-        assert_eq!(run_virtual(&clock, future), Ok(200));
+        assert_eq!(clock.block_on(future), Ok(200));
     }
     assert_eq!(*echo.calls.lock().unwrap(), [200, 200, 201, 202]);
     assert_eq!(limiter.in_flight(), 0);
@@ -133,9 +133,7 @@ fn poll_ready_holds_no_permit() {
         assert!(poll_ready(clone).is_ready()); // ten idle, ready connections
     }
     assert_eq!(limiter.in_flight(), 0);
-    let answer = run_virtual(&clock, async {
-        service.ready().await?.call(sheddable(200)).await
-    });
+    let answer = clock.block_on(async { service.ready().await?.call(sheddable(200)).await });
     assert_eq!(answer, Ok(200));
 }
 
@@ -151,9 +149,9 @@ fn the_permit_is_returned_when_the_response_completes_or_is_dropped() {
     let second = service.call(critical(200));
     assert_eq!(limiter.in_flight(), 2);
     assert!(poll_ready(&mut service).is_ready());
-    assert!(run_virtual(&clock, service.call(critical(200))).is_err());
+    assert!(clock.block_on(service.call(critical(200))).is_err());
 
-    assert_eq!(run_virtual(&clock, first), Ok(200));
+    assert_eq!(clock.block_on(first), Ok(200));
     assert_eq!(limiter.in_flight(), 1);
     drop(second); // a client that hung up
     assert_eq!(limiter.in_flight(), 0);
@@ -171,7 +169,7 @@ fn at_priority_admits_every_request_at_one_priority() {
     let held = service.call(critical(200));
     assert_eq!(limiter.in_flight_at(Priority::Sheddable), 1);
     assert!(poll_ready(&mut service).is_ready());
-    match run_virtual(&clock, service.call(critical(201))) {
+    match clock.block_on(service.call(critical(201))) {
         Err(ShedError::Shed(shed)) => assert_eq!(shed.priority(), Priority::Sheddable),
         other => panic!("expected a shed, got {other:?}"),
     }
@@ -195,27 +193,19 @@ fn a_panicking_service_returns_its_permit_in_both_modes() {
         .layer(panicking);
 
     let panicked = catch_unwind(AssertUnwindSafe(|| {
-        run_virtual(&clock, async {
-            refuse.ready().await?.call(critical(500)).await
-        })
+        clock.block_on(async { refuse.ready().await?.call(critical(500)).await })
     }));
     assert!(panicked.is_err());
     assert_eq!(limiter.in_flight(), 0);
     let panicked = catch_unwind(AssertUnwindSafe(|| {
-        run_virtual(&clock, async {
-            wait.ready().await?.call(critical(500)).await
-        })
+        clock.block_on(async { wait.ready().await?.call(critical(500)).await })
     }));
     assert!(panicked.is_err());
     assert_eq!(limiter.in_flight(), 0);
     // Both still serve.
-    let answer = run_virtual(&clock, async {
-        refuse.ready().await?.call(critical(200)).await
-    });
+    let answer = clock.block_on(async { refuse.ready().await?.call(critical(200)).await });
     assert_eq!(answer, Ok(200));
-    let answer = run_virtual(&clock, async {
-        wait.ready().await?.call(critical(201)).await
-    });
+    let answer = clock.block_on(async { wait.ready().await?.call(critical(201)).await });
     assert_eq!(answer, Ok(201));
 }
 
@@ -235,15 +225,11 @@ fn the_classified_outcome_reaches_an_adaptive_limit() {
         .layer(ShedLayer::new(limiter.clone(), priority).classify(by_status))
         .service(Echo::default());
     assert_eq!(limiter.limit(), 20);
-    let answer = run_virtual(&clock, async {
-        service.ready().await?.call(critical(200)).await
-    });
+    let answer = clock.block_on(async { service.ready().await?.call(critical(200)).await });
     assert_eq!(answer, Ok(200));
     assert_eq!(limiter.limit(), 20);
     // A 503 is returned as it is, and tells the limit to back off.
-    let answer = run_virtual(&clock, async {
-        service.ready().await?.call(critical(503)).await
-    });
+    let answer = clock.block_on(async { service.ready().await?.call(critical(503)).await });
     assert_eq!(answer, Ok(503));
     assert_eq!(limiter.limit(), 18);
 
@@ -254,9 +240,7 @@ fn the_classified_outcome_reaches_an_adaptive_limit() {
         .build()
         .unwrap();
     let mut service = ShedLayer::new(limiter.clone(), priority).layer(Echo::default());
-    let answer = run_virtual(&clock, async {
-        service.ready().await?.call(critical(503)).await
-    });
+    let answer = clock.block_on(async { service.ready().await?.call(critical(503)).await });
     assert_eq!(answer, Ok(503));
     assert_eq!(limiter.limit(), 20);
 }
@@ -295,7 +279,7 @@ fn the_wait_mode_queues_inside_the_response_future() {
         .wait(clock.clone())
         .layer(slow_service(&clock));
 
-    let results = run_virtual(&clock, async {
+    let results = clock.block_on(async {
         let mut calls = Vec::new();
         for n in 1..=3 {
             calls.push(service.ready().await.unwrap().call(n));
@@ -341,7 +325,7 @@ fn the_wait_mode_sheds_after_max_wait_and_when_the_queue_is_full() {
         .wait(clock.clone())
         .layer(slow_service(&clock));
 
-    let [a, b, c] = run_virtual(&clock, async {
+    let [a, b, c] = clock.block_on(async {
         let a = service.ready().await.unwrap().call(1);
         let b = service.ready().await.unwrap().call(2);
         let c = service.ready().await.unwrap().call(3);
@@ -394,14 +378,18 @@ fn the_error_keeps_the_inner_type_and_its_source() {
             Priority::Sheddable
         }))
         .service_fn(|()| async { Err::<(), _>(Upstream(std::io::Error::other("reset"))) });
-    let error = run_virtual(&clock, async { service.ready().await?.call(()).await }).unwrap_err();
+    let error = clock
+        .block_on(async { service.ready().await?.call(()).await })
+        .unwrap_err();
     assert!(!error.is_shed());
     assert_eq!(error.to_string(), "upstream failed");
     assert_eq!(error.source().unwrap().to_string(), "reset");
     assert_eq!(error.into_inner().unwrap().0.to_string(), "reset");
 
     let _held = limiter.try_acquire(Priority::Sheddable).unwrap();
-    let error = run_virtual(&clock, async { service.ready().await?.call(()).await }).unwrap_err();
+    let error = clock
+        .block_on(async { service.ready().await?.call(()).await })
+        .unwrap_err();
     assert!(error.is_shed());
     assert_eq!(
         error.to_string(),

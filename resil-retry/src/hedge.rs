@@ -82,7 +82,7 @@ pub enum HedgeDelay {
 ///     .delay(HedgeDelay::Fixed(Duration::from_millis(50)))
 ///     .clock(clock.clone())
 ///     .build()?;
-/// let answer = resil_testkit::run_virtual(&clock, hedge.run(&clock, |attempt| {
+/// let answer = clock.block_on(hedge.run(&clock, |attempt| {
 ///     let clock = clock.clone();
 ///     async move {
 ///         if attempt == 1 {

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use resil_core::{Backoff, Clock, Jitter, ManualClock, StopReason};
 use resil_retry::{Retry, RetryError};
-use resil_testkit::run_virtual;
 
 use support::{constant, exponential, ms, secs};
 
@@ -33,13 +32,10 @@ fn a_constant_backoff_waits_the_same_delay_before_every_retry() {
     let clock = ManualClock::new();
     let retry = policy(&clock, constant(ms(250)), 4);
     let mut starts = Vec::new();
-    let result = run_virtual(
-        &clock,
-        retry.run(&clock, async |_| {
-            starts.push(now(&clock));
-            Err::<(), _>("refused")
-        }),
-    );
+    let result = clock.block_on(retry.run(&clock, async |_| {
+        starts.push(now(&clock));
+        Err::<(), _>("refused")
+    }));
     assert_eq!(starts, [0, 250, 500, 750].map(ms));
     let err = result.unwrap_err();
     assert_eq!(err.attempts(), 4);
@@ -58,14 +54,12 @@ fn an_exponential_backoff_grows_each_delay_up_to_its_cap() {
         .unwrap();
     let retry = policy(&clock, backoff, 7);
     let mut starts = Vec::new();
-    let err = run_virtual(
-        &clock,
-        retry.run(&clock, async |_| {
+    let err = clock
+        .block_on(retry.run(&clock, async |_| {
             starts.push(now(&clock));
             Err::<(), _>("refused")
-        }),
-    )
-    .unwrap_err();
+        }))
+        .unwrap_err();
     // Delays 100, 200, 400, 800, then 1000 twice (the cap).
     assert_eq!(starts, [0, 100, 300, 700, 1500, 2500, 3500].map(ms));
     assert_eq!(err.attempts(), 7);
@@ -76,16 +70,13 @@ fn an_exponential_backoff_grows_each_delay_up_to_its_cap() {
 fn a_late_success_is_returned_after_exactly_the_waits_before_it() {
     let clock = ManualClock::new();
     let retry = policy(&clock, exponential(secs(1), 3.0), 5);
-    let answer = run_virtual(
-        &clock,
-        retry.run(&clock, async |attempt| {
-            if attempt < 3 {
-                Err("busy")
-            } else {
-                Ok(attempt * 10)
-            }
-        }),
-    );
+    let answer = clock.block_on(retry.run(&clock, async |attempt| {
+        if attempt < 3 {
+            Err("busy")
+        } else {
+            Ok(attempt * 10)
+        }
+    }));
     assert_eq!(answer, Ok(30));
     assert_eq!(now(&clock), secs(1 + 3));
     assert_eq!(clock.pending_sleeps(), 0);
@@ -96,13 +87,10 @@ fn a_first_attempt_success_neither_waits_nor_retries() {
     let clock = ManualClock::new();
     let retry = policy(&clock, constant(secs(1)), 3);
     let mut calls = 0;
-    let answer = run_virtual(
-        &clock,
-        retry.run(&clock, async |_| {
-            calls += 1;
-            Ok::<_, &str>("fine")
-        }),
-    );
+    let answer = clock.block_on(retry.run(&clock, async |_| {
+        calls += 1;
+        Ok::<_, &str>("fine")
+    }));
     assert_eq!(answer, Ok("fine"));
     assert_eq!(calls, 1);
     assert_eq!(now(&clock), Duration::ZERO);
@@ -113,14 +101,12 @@ fn max_attempts_of_one_means_no_retry() {
     let clock = ManualClock::new();
     let retry = policy(&clock, constant(secs(1)), 1);
     let mut calls = 0;
-    let err = run_virtual(
-        &clock,
-        retry.run(&clock, async |_| {
+    let err = clock
+        .block_on(retry.run(&clock, async |_| {
             calls += 1;
             Err::<(), _>("refused")
-        }),
-    )
-    .unwrap_err();
+        }))
+        .unwrap_err();
     assert_eq!(calls, 1);
     assert_eq!(err.attempts(), 1);
     assert_eq!(err.reason(), StopReason::AttemptsExhausted);
@@ -144,13 +130,10 @@ fn the_operation_is_given_the_attempt_number_from_one() {
     let clock = ManualClock::new();
     let retry = policy(&clock, constant(ms(1)), 5);
     let mut seen = Vec::new();
-    let _ = run_virtual(
-        &clock,
-        retry.run(&clock, async |attempt| {
-            seen.push(attempt);
-            Err::<(), _>(())
-        }),
-    );
+    let _ = clock.block_on(retry.run(&clock, async |attempt| {
+        seen.push(attempt);
+        Err::<(), _>(())
+    }));
     assert_eq!(seen, [1, 2, 3, 4, 5]);
 
     let mut seen = Vec::new();
@@ -168,13 +151,10 @@ fn the_operation_may_borrow_local_state_mutably_between_attempts() {
     let mut queue = vec![Err("a"), Err("b"), Ok(7), Ok(8)];
     queue.reverse();
     let mut log = String::new();
-    let answer = run_virtual(
-        &clock,
-        retry.run(&clock, async |attempt| {
-            log.push_str(&format!("{attempt};"));
-            queue.pop().unwrap()
-        }),
-    );
+    let answer = clock.block_on(retry.run(&clock, async |attempt| {
+        log.push_str(&format!("{attempt};"));
+        queue.pop().unwrap()
+    }));
     assert_eq!(answer, Ok(7));
     assert_eq!(log, "1;2;3;");
     assert_eq!(queue, [Ok(8)], "the closure consumed exactly three results");
@@ -220,8 +200,9 @@ fn each_call_starts_its_own_schedule() {
     let retry = policy(&clock, exponential(secs(1), 2.0), 3);
     for round in 1..=3 {
         let start = now(&clock);
-        let err =
-            run_virtual(&clock, retry.run(&clock, async |_| Err::<(), _>(round))).unwrap_err();
+        let err = clock
+            .block_on(retry.run(&clock, async |_| Err::<(), _>(round)))
+            .unwrap_err();
         assert_eq!(err.attempts(), 3);
         assert_eq!(err.into_inner(), round);
         assert_eq!(now(&clock) - start, secs(1 + 2), "round {round}");
@@ -242,8 +223,7 @@ fn jittered_delays_stay_within_their_backoff_range() {
             let clock = ManualClock::new();
             let retry = policy(&clock, backoff, 8);
             let mut delays = Vec::new();
-            let _ = run_virtual(
-                &clock,
+            let _ = clock.block_on(
                 retry
                     .call(async |_| Err::<(), _>(()))
                     .on_retry(|info| delays.push(info.delay))
@@ -288,15 +268,13 @@ impl Error for Refused {}
 fn a_retry_error_carries_the_last_error_the_attempts_the_reason_and_the_elapsed_time() {
     let clock = ManualClock::new();
     let retry = policy(&clock, constant(secs(2)), 3);
-    let err: RetryError<Refused> = run_virtual(
-        &clock,
-        retry.run(&clock, async |attempt| {
+    let err: RetryError<Refused> = clock
+        .block_on(retry.run(&clock, async |attempt| {
             Err::<(), _>(Refused {
                 code: 500 + u16::try_from(attempt).unwrap(),
             })
-        }),
-    )
-    .unwrap_err();
+        }))
+        .unwrap_err();
     assert_eq!(err.attempts(), 3);
     assert_eq!(err.reason(), StopReason::AttemptsExhausted);
     assert_eq!(err.elapsed(), secs(4));

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use resil_core::{Clock, ManualClock, StopReason};
 use resil_retry::{Budget, Retry};
-use resil_testkit::run_virtual;
 
 use support::{CountingBudget, Counts, constant, secs};
 
@@ -31,7 +30,7 @@ fn a_first_attempt_success_deposits_and_records_once_and_withdraws_nothing() {
     let budget = CountingBudget::unlimited();
     let retry = policy(&clock, &budget, 3);
     assert_eq!(
-        run_virtual(&clock, retry.run(&clock, async |_| Ok::<_, ()>(1))),
+        clock.block_on(retry.run(&clock, async |_| Ok::<_, ()>(1))),
         Ok(1)
     );
     assert_eq!(
@@ -49,13 +48,10 @@ fn a_late_success_withdraws_once_per_retry_and_records_every_attempt() {
     let clock = ManualClock::new();
     let budget = CountingBudget::unlimited();
     let retry = policy(&clock, &budget, 5);
-    let answer = run_virtual(
+    let answer = clock.block_on(retry.run(
         &clock,
-        retry.run(
-            &clock,
-            async |attempt| if attempt < 3 { Err(()) } else { Ok(attempt) },
-        ),
-    );
+        async |attempt| if attempt < 3 { Err(()) } else { Ok(attempt) },
+    ));
     assert_eq!(answer, Ok(3));
     assert_eq!(
         budget.counts(),
@@ -106,7 +102,9 @@ fn no_withdrawal_is_made_for_the_retry_the_deadline_forbids() {
         .budget(&budget)
         .build()
         .unwrap();
-    let err = run_virtual(&clock, retry.run(&clock, async |_| Err::<(), _>(()))).unwrap_err();
+    let err = clock
+        .block_on(retry.run(&clock, async |_| Err::<(), _>(())))
+        .unwrap_err();
     assert_eq!((err.attempts(), err.reason()), (3, StopReason::Deadline));
     assert_eq!(
         budget.counts(),
@@ -148,17 +146,17 @@ fn an_empty_budget_stops_retrying_after_exactly_one_attempt() {
     let retry = policy(&clock, &budget, 5);
     let mut calls = 0;
     let mut hooks = 0;
-    let err = run_virtual(
-        &clock,
-        retry
-            .call(async |_| {
-                calls += 1;
-                Err::<(), _>("unavailable")
-            })
-            .on_retry(|_| hooks += 1)
-            .run(&clock),
-    )
-    .unwrap_err();
+    let err = clock
+        .block_on(
+            retry
+                .call(async |_| {
+                    calls += 1;
+                    Err::<(), _>("unavailable")
+                })
+                .on_retry(|_| hooks += 1)
+                .run(&clock),
+        )
+        .unwrap_err();
     assert_eq!(calls, 1);
     assert_eq!(err.attempts(), 1);
     assert_eq!(err.reason(), StopReason::BudgetEmpty);
@@ -231,7 +229,8 @@ fn one_budget_is_shared_by_many_calls_and_policies() {
                 .reason(),
         );
         reasons.push(
-            run_virtual(&clock, by_arc.run(&clock, async |_| Err::<(), _>(())))
+            clock
+                .block_on(by_arc.run(&clock, async |_| Err::<(), _>(())))
                 .unwrap_err()
                 .reason(),
         );

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use resil_core::{Clock, ManualClock, Outcome, listener_fn};
 use resil_retry::{Decision, Retry, RetryError};
-use resil_testkit::{EventLog, Seen, run_virtual};
+use resil_testkit::{EventLog, Seen};
 use support::{CountingBudget, Counts, exponential, ms};
 
 /// One scenario: the outcome of each attempt (the last repeats), a server
@@ -84,7 +84,7 @@ fn story(scenario: Scenario, by_hand: bool) -> Story {
             })
             .hint(|r: &Result<u32, u32>| scenario.hint.filter(|_| r.is_err()))
             .run(&clock);
-        run_virtual(&clock, call)
+        clock.block_on(call)
     };
     (result, starts, log.take(), budget.counts())
 }

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use resil_core::{Clock, ManualClock, Sleeper};
 use resil_retry::Retry;
-use resil_testkit::run_virtual;
 
 use support::{CountingBudget, Counts, constant, poll_once, secs};
 
@@ -150,13 +149,10 @@ fn a_policy_keeps_working_after_a_call_is_dropped() {
         assert!(poll_once(call.as_mut()).is_pending());
     }
     let start = clock.now();
-    let answer = run_virtual(
+    let answer = clock.block_on(retry.run(
         &clock,
-        retry.run(
-            &clock,
-            async |attempt| if attempt < 2 { Err(()) } else { Ok(attempt) },
-        ),
-    );
+        async |attempt| if attempt < 2 { Err(()) } else { Ok(attempt) },
+    ));
     assert_eq!(answer, Ok(2));
     assert_eq!(clock.now() - start, secs(10));
     assert_eq!(
@@ -270,16 +266,13 @@ fn a_panic_in_an_async_operation_propagates_and_leaves_the_policy_usable() {
     let budget = CountingBudget::unlimited();
     let retry = policy(&clock, &budget);
     let panic = catch_unwind(AssertUnwindSafe(|| {
-        run_virtual(
-            &clock,
-            retry.run(&clock, async |attempt| {
-                clock.sleep(secs(1)).await;
-                if attempt == 3 {
-                    panic!("boom");
-                }
-                Err::<(), _>(())
-            }),
-        )
+        clock.block_on(retry.run(&clock, async |attempt| {
+            clock.sleep(secs(1)).await;
+            if attempt == 3 {
+                panic!("boom");
+            }
+            Err::<(), _>(())
+        }))
     }))
     .unwrap_err();
     assert_eq!(panic.downcast_ref::<&str>(), Some(&"boom"));
@@ -295,10 +288,7 @@ fn a_panic_in_an_async_operation_propagates_and_leaves_the_policy_usable() {
     };
     assert_eq!(budget.counts(), after_panic);
 
-    let answer = run_virtual(
-        &clock,
-        retry.run(&clock, async |attempt| Ok::<_, ()>(attempt)),
-    );
+    let answer = clock.block_on(retry.run(&clock, async |attempt| Ok::<_, ()>(attempt)));
     assert_eq!(answer, Ok(1));
     assert_eq!(
         budget.counts(),

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use resil_core::{Backoff, Clock, Jitter, ManualClock, Outcome, StopReason};
 use resil_retry::{Retry, RetryBuilder};
-use resil_testkit::run_virtual;
 
 use support::{constant, exponential, ms, secs};
 
@@ -80,17 +79,17 @@ fn an_error_retry_if_rejects_is_returned_at_once() {
     let clock = ManualClock::new();
     let retry = builder(&clock, constant(secs(1))).build().unwrap();
     let mut calls = 0;
-    let err = run_virtual(
-        &clock,
-        retry
-            .call(async |_| {
-                calls += 1;
-                Err::<(), _>(Fault::BadRequest)
-            })
-            .retry_if(|e| matches!(e, Fault::Busy(_)))
-            .run(&clock),
-    )
-    .unwrap_err();
+    let err = clock
+        .block_on(
+            retry
+                .call(async |_| {
+                    calls += 1;
+                    Err::<(), _>(Fault::BadRequest)
+                })
+                .retry_if(|e| matches!(e, Fault::Busy(_)))
+                .run(&clock),
+        )
+        .unwrap_err();
     assert_eq!(calls, 1);
     assert_eq!(err.attempts(), 1);
     assert_eq!(err.reason(), StopReason::NotRetryable);
@@ -147,8 +146,7 @@ fn classify_retries_an_ok_value_it_calls_a_failure() {
     let clock = ManualClock::new();
     let retry = builder(&clock, constant(secs(1))).build().unwrap();
     let mut responses = vec![status(200), status(503), status(502)];
-    let answer = run_virtual(
-        &clock,
+    let answer = clock.block_on(
         retry
             .call(async |_| Ok(responses.pop().unwrap()))
             .classify(by_status)
@@ -183,20 +181,20 @@ fn classify_returns_the_last_ok_when_the_attempts_run_out() {
 fn classify_can_ignore_an_error_which_is_then_returned_at_once() {
     let clock = ManualClock::new();
     let retry = builder(&clock, constant(secs(1))).build().unwrap();
-    let err = run_virtual(
-        &clock,
-        retry
-            .call(async |attempt| {
-                if attempt == 1 {
-                    Err(Fault::Busy(None))
-                } else {
-                    Err(Fault::BadRequest)
-                }
-            })
-            .classify(by_status)
-            .run(&clock),
-    )
-    .unwrap_err();
+    let err = clock
+        .block_on(
+            retry
+                .call(async |attempt| {
+                    if attempt == 1 {
+                        Err(Fault::Busy(None))
+                    } else {
+                        Err(Fault::BadRequest)
+                    }
+                })
+                .classify(by_status)
+                .run(&clock),
+        )
+        .unwrap_err();
     assert_eq!(err.attempts(), 2);
     assert_eq!(err.reason(), StopReason::NotRetryable);
     assert_eq!(err.into_inner(), Fault::BadRequest);
@@ -236,8 +234,7 @@ fn a_hint_is_a_floor_under_the_backoff_delay_without_jitter() {
     let retry = builder(&clock, exponential(secs(1), 2.0)).build().unwrap();
     let hints = [Some(secs(7)), None, Some(ms(300))];
     let mut starts = Vec::new();
-    let answer = run_virtual(
-        &clock,
+    let answer = clock.block_on(
         retry
             .call(async |attempt| {
                 starts.push(now(&clock));
@@ -392,14 +389,14 @@ fn the_default_hint_ceiling_is_a_minute() {
         .max_attempts(2)
         .build()
         .unwrap();
-    let err = run_virtual(
-        &clock,
-        retry
-            .call(async |_| Err::<(), _>(Fault::Busy(Some(secs(3600)))))
-            .hint(busy_hint)
-            .run(&clock),
-    )
-    .unwrap_err();
+    let err = clock
+        .block_on(
+            retry
+                .call(async |_| Err::<(), _>(Fault::Busy(Some(secs(3600)))))
+                .hint(busy_hint)
+                .run(&clock),
+        )
+        .unwrap_err();
     assert_eq!(err.elapsed(), secs(60));
 }
 
@@ -411,17 +408,17 @@ fn a_hint_past_the_deadline_stops_retrying() {
         .build()
         .unwrap();
     let mut calls = 0;
-    let err = run_virtual(
-        &clock,
-        retry
-            .call(async |_| {
-                calls += 1;
-                Err::<(), _>(Fault::Busy(Some(secs(6))))
-            })
-            .hint(busy_hint)
-            .run(&clock),
-    )
-    .unwrap_err();
+    let err = clock
+        .block_on(
+            retry
+                .call(async |_| {
+                    calls += 1;
+                    Err::<(), _>(Fault::Busy(Some(secs(6))))
+                })
+                .hint(busy_hint)
+                .run(&clock),
+        )
+        .unwrap_err();
     assert_eq!(calls, 1);
     assert_eq!(err.reason(), StopReason::Deadline);
     assert_eq!(err.attempts(), 1);
@@ -455,8 +452,7 @@ fn a_hint_can_come_from_an_ok_response_classified_as_a_failure() {
     // A 503 with `Retry-After: 4`, then a 200.
     let clock = ManualClock::new();
     let retry = builder(&clock, constant(secs(1))).build().unwrap();
-    let answer = run_virtual(
-        &clock,
+    let answer = clock.block_on(
         retry
             .call(async |attempt| {
                 Ok(if attempt == 1 {
@@ -488,8 +484,7 @@ fn on_retry_sees_each_retry_with_its_attempt_result_delay_and_elapsed_time() {
         .build()
         .unwrap();
     let mut seen = Vec::new();
-    let answer = run_virtual(
-        &clock,
+    let answer = clock.block_on(
         retry
             .call(async |attempt| {
                 clock.advance(ms(500));
@@ -560,8 +555,7 @@ fn on_retry_sees_the_hinted_delay() {
         .build()
         .unwrap();
     let mut delays = Vec::new();
-    let _ = run_virtual(
-        &clock,
+    let _ = clock.block_on(
         retry
             .call(async |_| Err::<(), _>(Fault::Busy(Some(secs(42)))))
             .hint(busy_hint)

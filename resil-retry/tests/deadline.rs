@@ -13,7 +13,6 @@ use resil_core::{
     listener_fn,
 };
 use resil_retry::Retry;
-use resil_testkit::run_virtual;
 
 use support::{constant, exponential, ms, secs};
 
@@ -39,14 +38,12 @@ fn retrying_stops_before_a_wait_that_would_end_past_the_deadline() {
     let clock = ManualClock::new();
     let retry = policy(&clock, exponential(secs(1), 2.0), secs(10));
     let mut starts = Vec::new();
-    let err = run_virtual(
-        &clock,
-        retry.run(&clock, async |_| {
+    let err = clock
+        .block_on(retry.run(&clock, async |_| {
             starts.push(now(&clock));
             Err::<(), _>("refused")
-        }),
-    )
-    .unwrap_err();
+        }))
+        .unwrap_err();
     assert_eq!(starts, [0, 1, 3, 7].map(secs));
     assert_eq!(err.attempts(), 4);
     assert_eq!(err.reason(), StopReason::Deadline);
@@ -89,18 +86,18 @@ fn time_spent_inside_an_async_operation_counts() {
     let retry = policy(&clock, constant(secs(1)), secs(10));
     let mut starts = Vec::new();
     let mut retries = Vec::new();
-    let err = run_virtual(
-        &clock,
-        retry
-            .call(async |_| {
-                starts.push(now(&clock));
-                clock.sleep(secs(3)).await;
-                Err::<(), _>("slow and wrong")
-            })
-            .on_retry(|info| retries.push((info.elapsed, info.delay)))
-            .run(&clock),
-    )
-    .unwrap_err();
+    let err = clock
+        .block_on(
+            retry
+                .call(async |_| {
+                    starts.push(now(&clock));
+                    clock.sleep(secs(3)).await;
+                    Err::<(), _>("slow and wrong")
+                })
+                .on_retry(|info| retries.push((info.elapsed, info.delay)))
+                .run(&clock),
+        )
+        .unwrap_err();
     assert_eq!(starts, [0, 4, 8].map(secs));
     assert_eq!(retries, [(secs(3), secs(1)), (secs(7), secs(1))]);
     assert_eq!(err.attempts(), 3);
@@ -135,17 +132,14 @@ fn time_spent_inside_a_blocking_operation_counts() {
 fn a_success_after_slow_attempts_inside_the_deadline_is_returned() {
     let clock = ManualClock::new();
     let retry = policy(&clock, constant(secs(1)), secs(10));
-    let answer = run_virtual(
-        &clock,
-        retry.run(&clock, async |attempt| {
-            clock.sleep(secs(2)).await;
-            if attempt < 3 {
-                Err("slow")
-            } else {
-                Ok(attempt)
-            }
-        }),
-    );
+    let answer = clock.block_on(retry.run(&clock, async |attempt| {
+        clock.sleep(secs(2)).await;
+        if attempt < 3 {
+            Err("slow")
+        } else {
+            Ok(attempt)
+        }
+    }));
     assert_eq!(answer, Ok(3));
     assert_eq!(now(&clock), secs(2 + 1 + 2 + 1 + 2));
 }
@@ -167,7 +161,9 @@ fn the_deadline_runs_from_the_first_attempt_not_from_building_the_policy() {
     assert_eq!(err.elapsed(), secs(5));
 
     // A second call gets a deadline of its own.
-    let err = run_virtual(&clock, retry.run(&clock, async |_| Err::<(), _>("again"))).unwrap_err();
+    let err = clock
+        .block_on(retry.run(&clock, async |_| Err::<(), _>("again")))
+        .unwrap_err();
     assert_eq!(err.attempts(), 6);
     assert_eq!(err.elapsed(), secs(5));
     assert_eq!(now(&clock), secs(110));
@@ -178,15 +174,13 @@ fn a_first_attempt_longer_than_the_deadline_is_not_retried() {
     let clock = ManualClock::new();
     let retry = policy(&clock, constant(ms(1)), secs(10));
     let mut calls = 0;
-    let err = run_virtual(
-        &clock,
-        retry.run(&clock, async |_| {
+    let err = clock
+        .block_on(retry.run(&clock, async |_| {
             calls += 1;
             clock.sleep(secs(20)).await;
             Err::<(), _>("far too slow")
-        }),
-    )
-    .unwrap_err();
+        }))
+        .unwrap_err();
     assert_eq!(calls, 1);
     assert_eq!(err.attempts(), 1);
     assert_eq!(err.reason(), StopReason::Deadline);

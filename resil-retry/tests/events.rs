@@ -12,7 +12,6 @@ use resil_core::{
     Backoff, Clock, EventKind, Instant, ManualClock, Outcome, StopReason, listener_fn,
 };
 use resil_retry::Retry;
-use resil_testkit::run_virtual;
 
 use resil_testkit::{EventLog, Seen};
 use support::{CountingBudget, at, constant, exponential, ms, secs};
@@ -29,16 +28,13 @@ fn a_late_success_reports_each_retry_then_the_success() {
         .listener(listener_fn(|event| log.push(event)))
         .build()
         .unwrap();
-    let answer = run_virtual(
-        &clock,
-        retry.run(&clock, async |attempt| {
-            if attempt < 3 {
-                Err("busy")
-            } else {
-                Ok(attempt)
-            }
-        }),
-    );
+    let answer = clock.block_on(retry.run(&clock, async |attempt| {
+        if attempt < 3 {
+            Err("busy")
+        } else {
+            Ok(attempt)
+        }
+    }));
     assert_eq!(answer, Ok(3));
     let seen = |at_secs, kind| Seen {
         source: "payments".to_owned(),
@@ -66,7 +62,7 @@ fn a_first_attempt_success_reports_nothing() {
         .build()
         .unwrap();
     assert_eq!(
-        run_virtual(&clock, retry.run(&clock, async |_| Ok::<_, ()>(1))),
+        clock.block_on(retry.run(&clock, async |_| Ok::<_, ()>(1))),
         Ok(1)
     );
     assert_eq!(retry.run_blocking(&clock, |_| Ok::<_, ()>(2)), Ok(2));
@@ -111,8 +107,7 @@ fn a_non_retryable_error_reports_gave_up_as_not_retryable() {
         .listener(listener_fn(|event| log.push(event)))
         .build()
         .unwrap();
-    let _ = run_virtual(
-        &clock,
+    let _ = clock.block_on(
         retry
             .call(async |attempt| Err::<(), _>(attempt))
             .retry_if(|&attempt| attempt < 2)
@@ -139,7 +134,7 @@ fn a_deadline_reports_gave_up_as_deadline() {
         .listener(listener_fn(|event| log.push(event)))
         .build()
         .unwrap();
-    let _ = run_virtual(&clock, retry.run(&clock, async |_| Err::<(), _>(())));
+    let _ = clock.block_on(retry.run(&clock, async |_| Err::<(), _>(())));
     assert_eq!(
         log.take_kinds(),
         [
@@ -226,7 +221,7 @@ fn blocking_and_async_calls_report_the_same_events() {
         let answer = if blocking {
             retry.run_blocking(&clock, op)
         } else {
-            run_virtual(&clock, retry.run(&clock, async |attempt| op(attempt)))
+            clock.block_on(retry.run(&clock, async |attempt| op(attempt)))
         };
         assert_eq!(answer, Ok(4));
         log.take()

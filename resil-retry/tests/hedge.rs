@@ -10,7 +10,6 @@ use resil_core::{
     Clock, Event, EventKind, Instant, ManualClock, Outcome, Sleeper, StopReason, listener_fn,
 };
 use resil_retry::{Budget, Hedge, HedgeDelay};
-use resil_testkit::run_virtual;
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -38,13 +37,10 @@ fn a_fast_first_attempt_sends_no_hedge() {
     let clock = ManualClock::new();
     let hedge = fixed(&clock, 50 * MS, 2);
     let launched = AtomicU32::new(0);
-    let result = run_virtual(
-        &clock,
-        hedge.run(&clock, |attempt| {
-            launched.fetch_add(1, Ordering::SeqCst);
-            answer_after(clock.clone(), 10 * MS, Ok(attempt))
-        }),
-    );
+    let result = clock.block_on(hedge.run(&clock, |attempt| {
+        launched.fetch_add(1, Ordering::SeqCst);
+        answer_after(clock.clone(), 10 * MS, Ok(attempt))
+    }));
     assert_eq!(result, Ok(1));
     assert_eq!(launched.load(Ordering::SeqCst), 1);
     assert_eq!(clock.now(), Instant::ZERO + 10 * MS);
@@ -56,18 +52,15 @@ fn a_slow_attempt_is_hedged_after_the_delay_and_cancelled_when_the_hedge_wins() 
     let clock = ManualClock::new();
     let hedge = fixed(&clock, 50 * MS, 1);
     let started = Mutex::new(Vec::new());
-    let result = run_virtual(
-        &clock,
-        hedge.run(&clock, |attempt| {
-            started.lock().unwrap().push((attempt, clock.now()));
-            let latency = if attempt == 1 {
-                Duration::from_secs(60)
-            } else {
-                10 * MS
-            };
-            answer_after(clock.clone(), latency, Ok(attempt))
-        }),
-    );
+    let result = clock.block_on(hedge.run(&clock, |attempt| {
+        started.lock().unwrap().push((attempt, clock.now()));
+        let latency = if attempt == 1 {
+            Duration::from_secs(60)
+        } else {
+            10 * MS
+        };
+        answer_after(clock.clone(), latency, Ok(attempt))
+    }));
     assert_eq!(result, Ok(2));
     assert_eq!(
         started.into_inner().unwrap(),
@@ -82,18 +75,15 @@ fn a_failure_starts_the_next_hedge_at_once() {
     let clock = ManualClock::new();
     let hedge = fixed(&clock, Duration::from_secs(10), 1);
     let started = Mutex::new(Vec::new());
-    let result = run_virtual(
-        &clock,
-        hedge.run(&clock, |attempt| {
-            started.lock().unwrap().push(clock.now());
-            let value = if attempt == 1 {
-                Err("reset")
-            } else {
-                Ok(attempt)
-            };
-            answer_after(clock.clone(), 5 * MS, value)
-        }),
-    );
+    let result = clock.block_on(hedge.run(&clock, |attempt| {
+        started.lock().unwrap().push(clock.now());
+        let value = if attempt == 1 {
+            Err("reset")
+        } else {
+            Ok(attempt)
+        };
+        answer_after(clock.clone(), 5 * MS, value)
+    }));
     assert_eq!(result, Ok(2));
     assert_eq!(
         started.into_inner().unwrap(),
@@ -107,13 +97,10 @@ fn max_hedges_bounds_the_attempts_in_flight() {
     let clock = ManualClock::new();
     let hedge = fixed(&clock, Duration::from_secs(1), 2);
     let launched = AtomicU32::new(0);
-    let result = run_virtual(
-        &clock,
-        hedge.run(&clock, |attempt| {
-            launched.fetch_add(1, Ordering::SeqCst);
-            answer_after(clock.clone(), Duration::from_secs(10), Ok(attempt))
-        }),
-    );
+    let result = clock.block_on(hedge.run(&clock, |attempt| {
+        launched.fetch_add(1, Ordering::SeqCst);
+        answer_after(clock.clone(), Duration::from_secs(10), Ok(attempt))
+    }));
     assert_eq!(
         launched.load(Ordering::SeqCst),
         3,
@@ -127,13 +114,11 @@ fn max_hedges_bounds_the_attempts_in_flight() {
 fn when_every_attempt_fails_the_last_error_is_returned() {
     let clock = ManualClock::new();
     let hedge = fixed(&clock, 20 * MS, 2);
-    let err = run_virtual(
-        &clock,
-        hedge.run(&clock, |attempt| {
+    let err = clock
+        .block_on(hedge.run(&clock, |attempt| {
             answer_after::<u32>(clock.clone(), MS * attempt, Err("down"))
-        }),
-    )
-    .unwrap_err();
+        }))
+        .unwrap_err();
     assert_eq!(err.attempts(), 3);
     assert_eq!(err.reason(), StopReason::AttemptsExhausted);
     assert_eq!(err.into_inner(), "down");
@@ -143,9 +128,8 @@ fn when_every_attempt_fails_the_last_error_is_returned() {
 fn an_ignored_result_ends_the_call_and_cancels_the_others() {
     let clock = ManualClock::new();
     let hedge = fixed(&clock, 10 * MS, 1);
-    let err = run_virtual(
-        &clock,
-        hedge.run_classified(
+    let err = clock
+        .block_on(hedge.run_classified(
             &clock,
             |r: &Result<u32, &str>| match r {
                 Err("bad request") => Outcome::Ignored,
@@ -160,9 +144,8 @@ fn an_ignored_result_ends_the_call_and_cancels_the_others() {
                 };
                 answer_after(clock.clone(), latency, value)
             },
-        ),
-    )
-    .unwrap_err();
+        ))
+        .unwrap_err();
     assert_eq!(err.reason(), StopReason::NotRetryable);
     assert_eq!(err.attempts(), 2);
     assert_eq!(clock.pending_sleeps(), 0);
@@ -204,13 +187,11 @@ fn every_hedge_is_paid_for_from_the_budget() {
         .budget(&budget)
         .build()
         .unwrap();
-    let err = run_virtual(
-        &clock,
-        hedge.run(&clock, |_| {
+    let err = clock
+        .block_on(hedge.run(&clock, |_| {
             answer_after::<()>(clock.clone(), 10 * MS, Err("slow and failing"))
-        }),
-    )
-    .unwrap_err();
+        }))
+        .unwrap_err();
     assert_eq!(err.attempts(), 2, "one hedge was affordable");
     assert_eq!(err.reason(), StopReason::BudgetEmpty);
     assert_eq!(budget.deposits.load(Ordering::SeqCst), 1);
@@ -234,10 +215,8 @@ fn a_percentile_delay_follows_recent_latencies() {
         .unwrap();
     // Twenty calls of 20ms teach it the service's latency.
     for _ in 0..20 {
-        let result = run_virtual(
-            &clock,
-            hedge.run(&clock, |a| answer_after(clock.clone(), 20 * MS, Ok(a))),
-        );
+        let result =
+            clock.block_on(hedge.run(&clock, |a| answer_after(clock.clone(), 20 * MS, Ok(a))));
         assert_eq!(result, Ok(1));
     }
     assert!(
@@ -246,17 +225,14 @@ fn a_percentile_delay_follows_recent_latencies() {
     );
     // Now a slow call is hedged after ~20ms, not the initial 1s.
     let begin = clock.now();
-    let result = run_virtual(
-        &clock,
-        hedge.run(&clock, |attempt| {
-            let latency = if attempt == 1 {
-                Duration::from_secs(60)
-            } else {
-                20 * MS
-            };
-            answer_after(clock.clone(), latency, Ok(attempt))
-        }),
-    );
+    let result = clock.block_on(hedge.run(&clock, |attempt| {
+        let latency = if attempt == 1 {
+            Duration::from_secs(60)
+        } else {
+            20 * MS
+        };
+        answer_after(clock.clone(), latency, Ok(attempt))
+    }));
     assert_eq!(result, Ok(2));
     let events = events.into_inner().unwrap();
     let sent: Vec<_> = events

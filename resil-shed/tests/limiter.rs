@@ -8,7 +8,6 @@ use core::time::Duration;
 
 use resil_core::{Clock, ManualClock, ShedReason};
 use resil_shed::{ConcurrencyLimit, Fixed, Permit, Priority};
-use resil_testkit::run_virtual;
 
 type Limiter = ConcurrencyLimit<Fixed, ManualClock>;
 
@@ -108,7 +107,7 @@ fn a_waiter_is_shed_after_max_wait_and_leaves_no_trace() {
     let clock = ManualClock::new();
     let limiter = limiter(&clock, 1, 10);
     let _held = limiter.try_acquire(Priority::Critical).unwrap();
-    let err = match run_virtual(&clock, limiter.acquire(&clock, Priority::Critical)) {
+    let err = match clock.block_on(limiter.acquire(&clock, Priority::Critical)) {
         Ok(_) => panic!("nothing was freed"),
         Err(err) => err,
     };

@@ -1,5 +1,6 @@
-//! Test support for the resil crates: an allocation counter, and a
-//! virtual-time executor ([`run_virtual`]).
+//! Test support for the resil crates: an allocation counter, an event log
+//! and the other helpers the tests share. (The virtual-time executor is
+//! public API: `ManualClock::block_on` in resil-core.)
 //!
 //! "No allocation on the hot path" is a claim a test can pin: install
 //! [`CountingAllocator`] as a test binary's global allocator and measure a
@@ -74,46 +75,6 @@ pub fn allocations_during<R>(f: impl FnOnce() -> R) -> (R, u64) {
     let result = f();
     let after = ALLOCATIONS.with(Cell::get);
     (result, after - before)
-}
-
-/// Runs `future` to completion in virtual time: polls it until it can make
-/// no progress, then moves `clock` to its next pending sleep, and repeats.
-///
-/// An hour of retries takes microseconds, and nothing sleeps for real.
-///
-/// # Panics
-///
-/// If the future is pending with no sleep registered on `clock` and nothing
-/// woke it: it could never finish.
-pub fn run_virtual<F: core::future::Future>(
-    clock: &resil_core::ManualClock,
-    future: F,
-) -> F::Output {
-    use core::task::{Context, Poll};
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::task::Wake;
-
-    struct Flag(AtomicBool);
-    impl Wake for Flag {
-        fn wake(self: Arc<Self>) {
-            self.0.store(true, Ordering::SeqCst);
-        }
-    }
-
-    let flag = Arc::new(Flag(AtomicBool::new(true)));
-    let waker = Arc::clone(&flag).into();
-    let mut cx = Context::from_waker(&waker);
-    let mut future = core::pin::pin!(future);
-    loop {
-        if flag.0.swap(false, Ordering::SeqCst) {
-            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                return output;
-            }
-        } else if clock.advance_to_next().is_none() {
-            panic!("run_virtual: the future is pending and no sleep is registered on the clock");
-        }
-    }
 }
 
 /// One event as a listener saw it, with its source copied out.

@@ -29,6 +29,9 @@ use {
     core::task::{Context, Poll, Waker},
 };
 
+#[cfg(feature = "std")]
+mod block_on;
+
 /// A clock whose time moves only when [`advance`](Self::advance) or
 /// [`set`](Self::set) is called. Clones share one time.
 ///

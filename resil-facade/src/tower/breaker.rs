@@ -63,7 +63,7 @@ use resil_core::{CircuitState, Classify, Clock, DefaultClassifier, Listener};
 ///     .layer(BreakerLayer::new(breaker))
 ///     .service_fn(|_: ()| async { Err::<(), _>("connection refused") });
 ///
-/// resil_testkit::run_virtual(&clock, async {
+/// clock.block_on(async {
 ///     for _ in 0..3 {
 ///         let failed = service.ready().await.unwrap().call(()).await;
 ///         assert!(matches!(failed, Err(CallError::Failed("connection refused"))));
@@ -122,7 +122,7 @@ impl<C, L, K> BreakerLayer<C, L, K> {
     ///     .layer(layer)
     ///     .service_fn(|_: ()| async { Ok::<u16, Infallible>(503) });
     ///
-    /// let status = resil_testkit::run_virtual(&clock, async {
+    /// let status = clock.block_on(async {
     ///     service.ready().await?.call(()).await
     /// })?;
     /// assert_eq!(status, 503); // returned as it is, but counted as a failure:

@@ -78,7 +78,7 @@ pub use super::shed::{AtPriority, PriorityOf};
 ///     .layer(layer)
 ///     .service_fn(|n: u32| async move { Ok::<_, Infallible>(n * 2) });
 ///
-/// let answer = resil_testkit::run_virtual(&clock, async {
+/// let answer = clock.block_on(async {
 ///     service.ready().await?.call(21).await
 /// })?;
 /// assert_eq!(answer, 42);

@@ -122,7 +122,7 @@ where
 ///     }
 /// });
 ///
-/// let response = resil_testkit::run_virtual(&clock, async {
+/// let response = clock.block_on(async {
 ///     service.ready().await?.call("/orders").await
 /// })?;
 /// assert_eq!(response.status, 200);

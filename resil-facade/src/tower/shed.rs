@@ -111,7 +111,7 @@ impl<Z> fmt::Debug for Wait<Z> {
 ///     .layer(layer)
 ///     .service_fn(|(_, n): (bool, u32)| async move { Ok::<_, Infallible>(n) });
 ///
-/// resil_testkit::run_virtual(&clock, async {
+/// clock.block_on(async {
 ///     // A sheddable request in flight takes the unreserved half.
 ///     let in_flight = service.ready().await.unwrap().call((false, 1));
 ///     assert_eq!(limiter.in_flight(), 1);
@@ -192,7 +192,7 @@ impl<Lim, C, Li, P, K, W> ShedLayer<Lim, C, Li, P, K, W> {
     ///         }
     ///     });
     ///
-    /// resil_testkit::run_virtual(&clock, async {
+    /// clock.block_on(async {
     ///     let first = service.ready().await.unwrap().call(1);
     ///     let second = service.ready().await.unwrap().call(2);
     ///     // The second waits for the first's permit instead of being shed.
