@@ -51,6 +51,10 @@ struct RaceOnly {
     models: &'static str,
 }
 
+/// cargo-mutants' exit code when some mutants made the tests hang past the
+/// timeout. It wins over 2 (a mutant survived), so `missed.txt` decides.
+const TIMEOUTS: i32 = 3;
+
 const SCOPE: &[Scope] = &[
     Scope {
         krate: "resil-core",
@@ -120,23 +124,24 @@ pub(crate) fn run(args: &[String]) -> Result<(), Failed> {
         if let Some(race) = &scope.race_only {
             step = step.arg("--exclude-re").arg(race.names);
         }
-        step.run()?;
+        run_pass(&step, krate)?;
         if let Some(race) = &scope.race_only {
             // The loom build (see `cargo xtask loom`): release, the loom
             // cfg, and only the models as the oracle.
+            let output = format!("{krate}-loom");
             let loom = format!(
-                "mutants --jobs 1 --package {krate} --output target/mutants/{krate}-loom \
+                "mutants --jobs 1 --package {krate} --output target/mutants/{output} \
                  --profile release --cargo-test-arg=--lib{}",
                 file_args(race.files)
             );
-            Step::cargo(format!("mutants {krate} (loom models)"), &loom)
+            let step = Step::cargo(format!("mutants {krate} (loom models)"), &loom)
                 .arg("--re")
                 .arg(race.names)
                 .arg("--")
                 .arg(race.models)
                 .env("RUSTFLAGS", "--cfg resil_loom")
-                .env("LOOM_MAX_PREEMPTIONS", crate::loom::LOOM_MAX_PREEMPTIONS)
-                .run()?;
+                .env("LOOM_MAX_PREEMPTIONS", crate::loom::LOOM_MAX_PREEMPTIONS);
+            run_pass(&step, &output)?;
         }
     }
     Ok(())
@@ -145,4 +150,28 @@ pub(crate) fn run(args: &[String]) -> Result<(), Failed> {
 /// `--file` arguments for each glob.
 fn file_args(files: &[&str]) -> String {
     files.iter().map(|file| format!(" --file {file}")).collect()
+}
+
+/// Runs one cargo-mutants pass whose results go to `target/mutants/<output>`.
+/// A mutant that makes the tests hang counts as caught (the tests noticed),
+/// so a pass ending with timeouts succeeds when no mutant was missed.
+fn run_pass(step: &Step, output: &str) -> Result<(), Failed> {
+    step.clone().also_ok(TIMEOUTS).run()?;
+    let missed = step::workspace_root()
+        .join("target/mutants")
+        .join(output)
+        .join("mutants.out/missed.txt");
+    step::run_named(&format!("mutants {output}: no survivor"), || {
+        let survivors = std::fs::read_to_string(&missed)
+            .map_err(|err| format!("{}: {err}", missed.display()))?;
+        if survivors.trim().is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "mutants survived (listed in {}):\n{survivors}",
+                missed.display()
+            ))
+        }
+    })?;
+    Ok(())
 }

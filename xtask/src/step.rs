@@ -23,6 +23,8 @@ pub(crate) struct Step {
     name: String,
     args: Vec<String>,
     env: Vec<(String, String)>,
+    /// An exit code that also means success, besides 0.
+    also_ok: Option<i32>,
 }
 
 impl Step {
@@ -35,6 +37,7 @@ impl Step {
             name: name.into(),
             args: args.split_whitespace().map(str::to_owned).collect(),
             env: Vec::new(),
+            also_ok: None,
         }
     }
 
@@ -47,6 +50,13 @@ impl Step {
     /// Sets `key=value` in the command's environment.
     pub(crate) fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Counts exit code `code` as success too (a tool whose non-zero codes
+    /// do not all mean failure).
+    pub(crate) fn also_ok(mut self, code: i32) -> Self {
+        self.also_ok = Some(code);
         self
     }
 
@@ -78,7 +88,7 @@ impl Step {
                 .current_dir(workspace_root())
                 .status()
                 .map_err(|err| format!("could not start cargo: {err}"))?;
-            if status.success() {
+            if status.success() || status.code().is_some_and(|code| Some(code) == self.also_ok) {
                 Ok(())
             } else {
                 Err(format!(
