@@ -55,6 +55,7 @@ struct RaceOnly {
 /// timeout. It wins over 2 (a mutant survived), so `missed.txt` decides.
 const TIMEOUTS: i32 = 3;
 
+/// What is mutated, crate by crate.
 const SCOPE: &[Scope] = &[
     Scope {
         krate: "resil-core",
