@@ -270,8 +270,25 @@ impl<C: Clock, L: Listener> Shared<C, L> {
         Rejected::new(state, retry_after)
     }
 
+    /// The healthy steady state inline: an untimed success of a closed
+    /// period into a count window of plain successes records nothing (in
+    /// `finish_slow` it would return at the generation check or at the
+    /// healthy one). Everything else goes out of line, so the common case
+    /// pays for one load and a few tests of the ticket.
     #[inline]
     fn finish(&self, ticket: Ticket, outcome: Outcome) {
+        let healthy_success = outcome == Outcome::Success
+            && ticket.counts
+            && !ticket.trial
+            && ticket.started.is_none()
+            && self.window.healthy();
+        if !healthy_success {
+            self.finish_slow(ticket, outcome);
+        }
+    }
+
+    #[inline(never)]
+    fn finish_slow(&self, ticket: Ticket, outcome: Outcome) {
         if !ticket.counts {
             return;
         }

@@ -39,6 +39,7 @@ macro_rules! permit_methods {
 
         /// Records an outcome decided by the caller (for example with a
         /// [`Classify`](resil_core::Classify)).
+        #[inline]
         pub fn record_outcome(mut self, outcome: Outcome) {
             if let Some(ticket) = self.ticket.take() {
                 self.breaker.finish(ticket, outcome);

@@ -186,6 +186,7 @@ impl CountWindow {
     /// Whether a plain success may skip recording: the window is full and
     /// holds no failure and no slow call (see "A success into a healthy
     /// window" in the module docs). One load.
+    #[inline]
     pub(crate) fn healthy(&self) -> bool {
         let counts = Counts::from_bits(self.hot.totals.load(Ordering::Acquire));
         counts.calls() >= u64::from(self.size) && counts.failures() == 0 && counts.slow() == 0
