@@ -132,6 +132,26 @@ fn a_rejection_decided_in_poll_ready_is_what_call_returns() {
 }
 
 #[test]
+fn polling_ready_again_before_the_call_counts_one_rejection() {
+    let clock = ManualClock::new();
+    let breaker = breaker(&clock);
+    let probe = Probe::default();
+    let mut service = BreakerLayer::new(breaker.clone()).layer(probe.clone());
+    trip(&breaker);
+    for _ in 0..3 {
+        assert!(matches!(poll_ready(&mut service), Poll::Ready(Ok(()))));
+    }
+    assert_eq!(breaker.metrics().rejected, 1);
+    let result = clock.block_on(service.call(Ok(200)));
+    assert!(matches!(result, Err(CallError::Rejected(_))));
+    assert_eq!(breaker.metrics().rejected, 1);
+    // After the call, readiness asks the breaker again.
+    assert!(poll_ready(&mut service).is_ready());
+    assert_eq!(breaker.metrics().rejected, 2);
+    assert_eq!(probe.polls.load(Ordering::SeqCst), 0);
+}
+
+#[test]
 fn the_response_future_holds_the_permit_until_it_completes() {
     let clock = ManualClock::new();
     let breaker = breaker(&clock);

@@ -18,7 +18,10 @@
 //! simply not called, as tower allows). In the other direction, a rejection
 //! decided in `poll_ready` is returned by the next `call` even if the
 //! breaker admits again meanwhile, because the inner service was never
-//! polled ready.
+//! polled ready. For the same reason it stands until that `call`: polling
+//! readiness again first neither asks the breaker again nor counts a
+//! second rejection (a balancer's ready cache may poll a service many
+//! times before it sends anything).
 //!
 //! While the breaker is closed (or disabled) `poll_ready` does not touch it
 //! beyond reading its state. Otherwise it asks for a permit and gives it
@@ -256,7 +259,10 @@ where
     type Future = BreakerFuture<S::Future, C, L, K>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.rejected = None;
+        if self.rejected.is_some() {
+            // Asked again before `call`: the refusal stands, counted once.
+            return Poll::Ready(Ok(()));
+        }
         match self.breaker.state() {
             CircuitState::Closed | CircuitState::Disabled => {}
             _ => match self.breaker.try_acquire() {
