@@ -218,11 +218,7 @@ impl Gradient2 {
     }
 
     fn set(&mut self, next: f64, at: Instant) {
-        let next = self.bounds.clamp(next, self.estimate);
-        if next < self.estimate {
-            self.rounds.decreased(at);
-        }
-        self.estimate = next;
+        self.estimate = self.rounds.set(self.bounds, self.estimate, next, at);
     }
 }
 

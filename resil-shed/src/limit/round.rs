@@ -67,6 +67,7 @@
 use resil_core::{Instant, Outcome, SplitMix64};
 
 use super::Sample;
+use super::bounds::Bounds;
 
 /// What a round's calls looked like.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -236,10 +237,15 @@ impl Rounds {
         }
     }
 
-    /// The limit went down at `at`: failures of calls started before it are
-    /// the same event.
-    pub(crate) fn decreased(&mut self, at: Instant) {
-        self.last_decrease = Some(at);
+    /// The estimate moved from `estimate` towards `next` at `at`: `next`
+    /// within `bounds` (a NaN holds the estimate). A decrease is
+    /// remembered: failures of calls started before it are the same event.
+    pub(crate) fn set(&mut self, bounds: Bounds, estimate: f64, next: f64, at: Instant) -> f64 {
+        let next = bounds.clamp(next, estimate);
+        if next < estimate {
+            self.last_decrease = Some(at);
+        }
+        next
     }
 }
 
@@ -320,7 +326,11 @@ mod tests {
     fn drops_before_the_last_decrease_are_old_news() {
         let mut rounds = Rounds::new(1_000, 10.0);
         assert_eq!(rounds.step(&failed(1, 5), 10.0), Step::Drop);
-        rounds.decreased(Instant::from_nanos(5 * MS));
+        let bounds = Bounds::new(1, 10, 10).unwrap();
+        assert_eq!(
+            rounds.set(bounds, 10.0, 9.0, Instant::from_nanos(5 * MS)),
+            9.0
+        );
         assert_eq!(rounds.step(&failed(2, 6), 10.0), Step::Hold);
         assert_eq!(rounds.step(&failed(5, 7), 10.0), Step::Drop); // a tie counts
         assert_eq!(rounds.step(&ok(1, 8, 1), 10.0), Step::Hold);
