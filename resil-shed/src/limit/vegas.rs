@@ -639,6 +639,28 @@ mod tests {
     }
 
     #[test]
+    fn a_queue_just_under_alpha_still_grows() {
+        let mut limit = vegas(100);
+        limit.rtt_noload = Some(100 * MS);
+        // 100 × (1 − 100/106) = 5.7 calls queued: under alpha × lg = 6.
+        round(&mut limit, 0, 106, 100);
+        assert!((limit.estimate - 102.0).abs() < 1e-6, "{}", limit.estimate);
+    }
+
+    #[test]
+    fn a_queue_of_exactly_alpha_or_beta_holds() {
+        // With a limit of 8, lg is 1: alpha 3, beta 6, and these queues
+        // are exact in binary.
+        for (noload_ms, queue) in [(5, 3.0), (2, 6.0)] {
+            let mut limit = vegas(8);
+            limit.rtt_noload = Some(noload_ms * MS);
+            // 8 × (1 − noload / 8ms).
+            round(&mut limit, 0, 8, 8);
+            assert_eq!(limit.estimate, 8.0, "a queue of {queue}");
+        }
+    }
+
+    #[test]
     fn an_app_limited_round_holds() {
         let mut limit = vegas(100);
         round(&mut limit, 0, 10, 49);
